@@ -1,0 +1,35 @@
+"""sklearn-losses: scikit-learn compatible linear models with a selectable loss.
+
+Choose the loss a linear model minimises, add an L1/L2/elastic-net penalty, and tune
+the penalty strength with a scorer that measures the same loss.
+"""
+
+from .linear_model import LossRegressor
+from .losses import (
+    LOSSES,
+    AbsoluteError,
+    EpsilonInsensitive,
+    Huber,
+    Loss,
+    PiecewiseLinearLoss,
+    Poisson,
+    Quantile,
+    SquaredEpsilonInsensitive,
+    SquaredError,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "LOSSES",
+    "AbsoluteError",
+    "EpsilonInsensitive",
+    "Huber",
+    "Loss",
+    "LossRegressor",
+    "PiecewiseLinearLoss",
+    "Poisson",
+    "Quantile",
+    "SquaredEpsilonInsensitive",
+    "SquaredError",
+]

@@ -1,0 +1,388 @@
+"""scipy.optimize drivers: which solver for which loss and penalty, and how each is run.
+
+=============  ===================================  ==========================================
+solver         losses and penalties                 method
+=============  ===================================  ==========================================
+``lbfgs``      smooth losses, any penalty           L-BFGS-B with the analytic gradient; an L1
+                                                    part is made smooth by ``w = w+ - w-``,
+                                                    ``w+, w- >= 0``, so removed coefficients
+                                                    are exactly 0.
+``highs``      piecewise-linear losses, ``None`` or  the exact linear programme,
+               ``"l1"``                             ``scipy.optimize.linprog`` (HiGHS).
+``smoothing``  piecewise-linear losses, any penalty smoothing continuation (kinks replaced by
+                                                    quadratics of shrinking width, L-BFGS-B
+                                                    warm-started) with an exact crossover
+                                                    step once the samples on kinks are known.
+=============  ===================================  ==========================================
+
+The choice is made from the loss's flags (``smooth``, ``piecewise_linear``) and the
+penalty, never from the loss's class.
+"""
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.optimize import Bounds, linprog, minimize
+from sklearn.exceptions import ConvergenceWarning
+
+from ._objective import LinearObjective
+from .penalties import penalty_value
+
+SOLVERS = ("auto", "lbfgs", "highs", "smoothing")
+
+# Below about sqrt(machine epsilon) of the gradient's scale, a decrease of the objective
+# is lost in rounding, so a line search cannot make progress: an L-BFGS-B run that stalls
+# with a KKT violation under this fraction of the scale has converged as far as float64
+# allows (tol=1e-10 asks for more than that on some problems).
+_PRECISION = 1e-7
+
+
+@dataclass
+class FitResult:
+    coef: np.ndarray  # (n_outputs, n_features)
+    intercept: np.ndarray  # (n_outputs,)
+    n_iter: int
+    converged: bool
+    message: str
+
+
+def choose_solver(loss, l2, solver):
+    """The solver to use, refusing explicit choices that cannot handle the problem."""
+    name = loss.name or type(loss).__name__
+    if solver == "auto":
+        if loss.smooth:
+            return "lbfgs"
+        if loss.piecewise_linear:
+            return "highs" if l2 == 0 else "smoothing"
+        raise ValueError(
+            f"Loss {name!r} is not smooth and not piecewise linear: no solver can reach its "
+            "optimum. Set smooth=True on the class if its gradient is continuous."
+        )
+    if solver == "lbfgs" and not loss.smooth:
+        raise ValueError(
+            f"solver='lbfgs' needs a smooth loss, but {name!r} has kinks; "
+            "use solver='smoothing', 'highs' (no L2 part) or 'auto'."
+        )
+    if solver in ("highs", "smoothing") and not loss.piecewise_linear:
+        raise ValueError(
+            f"solver={solver!r} is for piecewise-linear losses, and {name!r} is not one; "
+            "use solver='lbfgs' or 'auto'."
+        )
+    if solver == "highs" and l2 > 0:
+        raise ValueError(
+            "solver='highs' solves linear programmes and cannot handle an L2 part "
+            "(penalty='l2' or 'elasticnet'); use solver='smoothing' or 'auto'."
+        )
+    return solver
+
+
+def solve(loss, X, y, sample_weight, *, l1, l2, fit_intercept, positive, solver, tol,
+          max_iter, coef_init, intercept_init, n_outputs=1, verbose=0):
+    """Minimise the penalised objective; return a :class:`FitResult`.
+
+    ``coef_init``/``intercept_init`` (shapes ``(n_outputs, n_features)``, ``(n_outputs,)``)
+    give the starting point. A ``ConvergenceWarning`` is raised when the optimality
+    conditions do not hold to ``tol`` within ``max_iter``.
+    """
+    solver = choose_solver(loss, l2, solver)
+    obj = LinearObjective(loss.loss_gradient, X, y, sample_weight, fit_intercept, n_outputs)
+    W0 = np.zeros_like(coef_init)
+    _, dW0, _ = obj.value_gradient(W0, intercept_init)
+    # The gradient at w = 0 sets the scale of "optimal to tol" (its largest entry is
+    # alpha_max for an L1 penalty), so tol is relative and free of the data's units.
+    scale = np.max(np.abs(dW0), initial=0.0) or 1.0
+    gtol = tol * scale
+    if solver == "lbfgs":
+        result = _lbfgs(obj, l1, l2, positive, coef_init, intercept_init, gtol, max_iter,
+                        verbose, floor=_PRECISION * scale)
+    elif solver == "highs":
+        result = _highs(loss, obj, l1, positive, tol, max_iter)
+    else:
+        result = _smoothing(loss, obj, l1, l2, positive, coef_init, intercept_init, gtol,
+                            tol, max_iter, verbose)
+    if not result.converged:
+        warnings.warn(
+            f"The {solver!r} solver did not converge: {result.message} Try a larger "
+            "max_iter, standardised features, or a larger tol.",
+            ConvergenceWarning,
+            stacklevel=3,
+        )
+    return result
+
+
+# ----------------------------------------------------------------------------- L-BFGS-B
+
+
+class _Packing:
+    """L-BFGS-B variables ``z = [W+, W-, b]`` (``W-`` only for an L1 part without
+    ``positive``; ``W+`` free when there is neither) and the penalised objective on ``z``."""
+
+    def __init__(self, obj, l1, l2, positive, n_features):
+        self.obj, self.l1, self.l2 = obj, l1, l2
+        self.shape = (obj.n_outputs, n_features)
+        self.m = obj.n_outputs * n_features
+        self.bounded = l1 > 0 or positive
+        self.split = l1 > 0 and not positive
+        self.n_blocks = 2 if self.split else 1
+        n_b = obj.n_outputs if obj.fit_intercept else 0
+        size = self.n_blocks * self.m + n_b
+        lower = np.full(size, -np.inf)
+        if self.bounded:
+            lower[: self.n_blocks * self.m] = 0.0
+        self.bounds = Bounds(lower, np.full(size, np.inf))
+
+    def pack(self, W, b):
+        w = W.ravel()
+        parts = [np.maximum(w, 0), np.maximum(-w, 0)] if self.split else [
+            np.maximum(w, 0) if self.bounded else w]
+        if self.obj.fit_intercept:
+            parts.append(b)
+        return np.concatenate(parts).astype(np.float64)
+
+    def unpack(self, z):
+        m = self.m
+        w = z[:m] - z[m: 2 * m] if self.split else z[:m]
+        b = z[self.n_blocks * m:] if self.obj.fit_intercept else np.zeros(self.obj.n_outputs)
+        return w.reshape(self.shape), b
+
+    def fun(self, z):
+        W, b = self.unpack(z)
+        value, dW, db = self.obj.value_gradient(W, b)
+        gw = dW.ravel() + self.l2 * W.ravel()
+        value += 0.5 * self.l2 * np.dot(W.ravel(), W.ravel())
+        if self.bounded:
+            value += self.l1 * np.sum(z[: self.n_blocks * self.m])
+        parts = [gw + self.l1, -gw + self.l1] if self.split else [gw + self.l1]
+        if self.obj.fit_intercept:
+            parts.append(db)
+        return value, np.concatenate(parts)
+
+    def projected_gradient(self, z, grad):
+        """Largest violation of the first-order (KKT) conditions at ``z``."""
+        pg = grad.copy()
+        if self.bounded:
+            k = self.n_blocks * self.m
+            at_bound = z[:k] <= 0
+            pg[:k][at_bound] = np.minimum(grad[:k][at_bound], 0.0)
+        return float(np.max(np.abs(pg), initial=0.0))
+
+
+def _lbfgs(obj, l1, l2, positive, W0, b0, gtol, max_iter, verbose, floor=0.0,
+           max_restarts=5):
+    """L-BFGS-B until the projected gradient is below ``gtol``.
+
+    ``ftol=0`` disables the relative-reduction stop, which ends split-L1 problems early
+    (steps cut short by the bounds look like no progress). A line-search failure is
+    followed by a restart from the current point (fresh curvature memory); a restart that
+    cannot move at all has hit rounding, and counts as converged if the violation is
+    below ``floor``.
+    """
+    pk = _Packing(obj, l1, l2, positive, W0.shape[1])
+    z = pk.pack(W0, b0)
+    n_iter, message = 0, ""
+    for _ in range(max_restarts + 1):
+        res = minimize(
+            pk.fun, z, jac=True, method="L-BFGS-B", bounds=pk.bounds,
+            options={"maxiter": max_iter - n_iter, "maxfun": 2 * max_iter + 20,
+                     "ftol": 0.0, "gtol": gtol, "maxcor": 20, "maxls": 40},
+        )
+        n_iter += res.nit
+        moved = not np.array_equal(res.x, z)
+        z = res.x
+        violation = pk.projected_gradient(z, res.jac)
+        message = (f"{res.message} (largest KKT violation {violation:.3g}, "
+                   f"tolerance {gtol:.3g}, {n_iter} iterations).")
+        if verbose:
+            print(f"[lbfgs] {message}")
+        if violation <= gtol:
+            W, b = pk.unpack(z)
+            return FitResult(W, b, n_iter, True, message)
+        if n_iter >= max_iter or not moved:
+            break
+    W, b = pk.unpack(z)
+    if violation <= floor:
+        return FitResult(W, b, n_iter, True,
+                         message + " Stopped at the limit of floating-point precision.")
+    return FitResult(W, b, n_iter, False, message)
+
+
+# ----------------------------------------------------------------------------- HiGHS LP
+
+
+def _highs(loss, obj, l1, positive, tol, max_iter):
+    r"""The exact LP of a piecewise-linear loss with an L1 (or no) penalty.
+
+    With the loss written ``c + a_0 f + sum_k j_k max(0, f - beta_k)`` (see
+    :class:`~sklearn_losses.losses.PiecewiseLinearLoss`), one slack ``t_ik >= 0`` per sample
+    and kink gives::
+
+        minimise    (X^T s a_0) . w + (s . a_0) b + sum_ik s_i j_ik t_ik + l1 (1.w+ + 1.w-)
+        subject to  x_i . (w+ - w-) + b - t_ik <= beta_ik,   w+, w-, t >= 0,  b free
+
+    (``w`` free and unsplit without an L1 part; ``w- `` absent with ``positive``). One
+    constraint row per sample and kink, stored sparse: memory is linear in n. Samples of
+    zero weight are dropped. The intercept is not in the L1 cost.
+    """
+    s = obj.sample_weight
+    keep = s > 0
+    X, y, s = obj.X[keep] if not keep.all() else obj.X, obj.y[keep], s[keep]
+    n, p = X.shape
+    beta, jump = loss.kinks(y)
+    n_kinks = beta.shape[1]
+    a0 = s * loss.left_slope(y)
+    c_w = np.asarray(X.T @ a0).ravel()
+    Xs = sp.csr_matrix(X)
+    split = l1 > 0 and not positive
+    blocks = [Xs, -Xs] if split else [Xs]
+    cost = [c_w + l1, -c_w + l1] if split else [c_w + l1]
+    w_bounds = [(0, None)] * (len(blocks) * p) if (l1 > 0 or positive) else [(None, None)] * p
+    cols = [sp.vstack([sp.hstack(blocks)] * n_kinks)]
+    if obj.fit_intercept:
+        cols.append(sp.csr_matrix(np.ones((n * n_kinks, 1))))
+        cost.append([a0.sum()])
+        w_bounds.append((None, None))
+    cols.append(-sp.identity(n * n_kinks, format="csr"))
+    cost.append((s[:, None] * jump).ravel(order="F"))
+    A = sp.hstack(cols, format="csc")
+    bounds = w_bounds + [(0, None)] * (n * n_kinks)
+    res = linprog(
+        np.concatenate(cost), A_ub=A, b_ub=beta.ravel(order="F"), bounds=bounds,
+        method="highs",
+        options={"maxiter": max(max_iter, 10 * (n + p)),
+                 "primal_feasibility_tolerance": min(1e-7, tol),
+                 "dual_feasibility_tolerance": min(1e-7, tol)},
+    )
+    converged = res.status == 0
+    x = res.x if res.x is not None else np.zeros(len(bounds))
+    w = x[:p] - x[p: 2 * p] if split else x[:p]
+    b = x[len(blocks) * p: len(blocks) * p + 1] if obj.fit_intercept else np.zeros(1)
+    return FitResult(w[None, :], b, int(res.nit), converged, f"HiGHS: {res.message}")
+
+
+# -------------------------------------------------------------------- smoothing + crossover
+
+
+def _smoothing(loss, obj, l1, l2, positive, W0, b0, gtol, tol, max_iter, verbose,
+               shrink=10.0, max_stages=14):
+    """Smoothing continuation for a piecewise-linear loss, finished by a crossover.
+
+    Each stage replaces every kink by a quadratic of half-width ``width`` (the smoothed
+    loss is an upper bound that equals the loss away from kinks), solves that smooth
+    problem with L-BFGS-B from the last solution and shrinks ``width``. After each stage
+    the samples within ``width`` of a kink are taken as the ones sitting on it, and the
+    exact optimality system for that guess is solved (:func:`_crossover`). A guess that
+    passes every optimality check is the exact optimum; otherwise smoothing goes on.
+    Without an L2 part the crossover system is singular, and the stages stop when the
+    true objective no longer moves (relative change below ``tol``).
+    """
+    W, b = W0.astype(float), b0.astype(float)
+    raw = obj.raw(W, b)
+    beta, jump = loss.kinks(obj.y)
+    dist = np.min(np.abs(raw[:, None] - beta), axis=1)
+    width = float(np.median(dist[obj.sample_weight > 0])) or 1.0
+    n_iter, previous, message = 0, np.inf, ""
+    for _ in range(max_stages):
+        smoothed = LinearObjective(
+            lambda y, r, h=width: loss.smoothed_loss_gradient(y, r, h),
+            obj.X, obj.y, obj.sample_weight, obj.fit_intercept,
+        )
+        res = _lbfgs(smoothed, l1, l2, positive, W, b, gtol, max(max_iter - n_iter, 1), 0)
+        n_iter += res.n_iter
+        W, b = res.coef, res.intercept
+        current = obj.value(W, b) + penalty_value(W, l1, l2)
+        if l2 > 0:
+            exact = _crossover(loss, obj, l1, l2, positive, W, b, width, gtol)
+            if exact is not None:
+                message = f"crossover at smoothing width {width:.3g}."
+                if verbose:
+                    print(f"[smoothing] {message}")
+                return FitResult(*exact, n_iter, True, message)
+        if verbose:
+            print(f"[smoothing] width {width:.3g}: objective {current:.12g}, {n_iter} iterations")
+        if abs(previous - current) <= tol * abs(current) and res.converged:
+            return FitResult(W, b, n_iter, True, "objective stopped moving.")
+        if n_iter >= max_iter:
+            message = f"max_iter={max_iter} reached at smoothing width {width:.3g}."
+            break
+        previous = current
+        width /= shrink
+    else:
+        message = f"no exact solution found down to smoothing width {width:.3g}."
+    return FitResult(W, b, n_iter, False, message)
+
+
+def _crossover(loss, obj, l1, l2, positive, W, b, width, gtol):
+    """Solve the optimality system for the guessed samples-on-kinks; verify it.
+
+    Samples within ``width`` of a kink are guessed to sit exactly on it, with unknown
+    subgradient fractions ``theta`` in [0, 1]; all others keep their side. With ``F`` the
+    nonzero coefficients (signs ``sigma``), the conditions are linear::
+
+        l2 w_F + l1 sigma + X_F^T s (g_fixed + jump theta) = 0     (stationarity in w_F)
+        sum_i s_i (g_fixed + jump theta)_i               = 0     (intercept)
+        x_i,F . w_F + b                                  = beta  (samples on kinks)
+
+    The solution is accepted only if ``theta`` lies in [0, 1], no other sample crosses a
+    kink, no sign flips and every zero coefficient satisfies its KKT inequality — then
+    it is the exact optimum. Returns ``(W, b)`` or ``None``.
+    """
+    X, y, s = obj.X, obj.y, obj.sample_weight
+    w = W[0]
+    beta, jump = loss.kinks(y)
+    d = obj.raw(W, b)[:, None] - beta
+    on_kink = (np.abs(d) < width) & (s[:, None] > 0)
+    rows, kinks = np.nonzero(on_kink)
+    free = np.flatnonzero(w != 0)
+    m, k = len(rows), len(free)
+    size = k + m + int(obj.fit_intercept)
+    if size > 2000 or size > 2 * (X.shape[1] + 2) + 50:
+        return None
+    g_fixed = loss.left_slope(y) + np.sum(jump * ((d > 0) & ~on_kink), axis=1)
+    D = s[rows] * jump[rows, kinks]
+    XM = X[rows][:, free]
+    XM = XM.toarray() if sp.issparse(XM) else np.asarray(XM)
+    r_fixed = np.asarray(X.T @ (s * g_fixed)).ravel()
+    A = np.zeros((size, size))
+    rhs = np.zeros(size)
+    A[:k, :k] = l2 * np.eye(k)
+    A[:k, k: k + m] = XM.T * D
+    rhs[:k] = -l1 * np.sign(w[free]) - r_fixed[free]
+    A[k: k + m, :k] = XM
+    rhs[k: k + m] = beta[rows, kinks]
+    if obj.fit_intercept:
+        A[k: k + m, -1] = 1.0
+        A[-1, k: k + m] = D
+        rhs[-1] = -np.dot(s, g_fixed)
+    try:
+        sol = np.linalg.solve(A, rhs)
+    except np.linalg.LinAlgError:
+        return None
+    if not np.all(np.isfinite(sol)):
+        return None
+    theta = sol[k: k + m]
+    slack = 1e-9
+    if np.any(theta < -slack) or np.any(theta > 1 + slack):
+        return None
+    w_new = np.zeros_like(w)
+    w_new[free] = sol[:k]
+    if np.any(np.sign(w_new[free]) != np.sign(w[free])):
+        return None
+    b_new = np.array([sol[-1]]) if obj.fit_intercept else np.zeros(1)
+    d_new = obj.raw(w_new[None, :], b_new)[:, None] - beta
+    scale = 1e-9 * (1.0 + np.abs(beta))
+    crossed = ~on_kink & (s[:, None] > 0) & (np.sign(d) * d_new < -scale)
+    if np.any(crossed):
+        return None
+    g = g_fixed.copy()
+    np.add.at(g, rows, jump[rows, kinks] * np.clip(theta, 0.0, 1.0))
+    grad = np.asarray(X.T @ (s * g)).ravel() + l2 * w_new
+    zero = np.setdiff1d(np.arange(len(w)), free)
+    if positive:
+        ok = np.all(grad[zero] + l1 >= -gtol)
+    else:
+        ok = np.all(np.abs(grad[zero]) <= l1 + gtol)
+    if not ok:
+        return None
+    return w_new[None, :], b_new

@@ -1,0 +1,386 @@
+"""Pointwise losses of a raw (linear) prediction.
+
+Every loss works per sample on the raw prediction ``f = x @ w + b`` and knows nothing
+about coefficients: :mod:`sklearn_losses._objective` lifts it to an objective over
+``(w, b)``. A loss is a small :class:`~sklearn.base.BaseEstimator`, so its parameters
+(``Huber(delta=...)``) are reachable by ``get_params``/``set_params`` and ``GridSearchCV``
+(``lossregressor__loss__delta``).
+
+Every concrete loss defined in this module registers itself in :data:`LOSSES` under its
+``name``; the estimators, scorers, tests and docs are all driven by that registry.
+"""
+
+from numbers import Real
+
+import numpy as np
+from scipy.optimize import minimize_scalar
+from scipy.special import expit, log_softmax, logsumexp, softmax
+from sklearn.base import BaseEstimator
+
+from ._compat import Interval
+
+#: name -> loss class, filled in by :meth:`Loss.__init_subclass__`.
+LOSSES = {}
+
+
+class Loss(BaseEstimator):
+    r"""Base class of all losses: a per-sample loss of the raw prediction.
+
+    With ``y`` the target and ``f`` the raw prediction (``x @ w + b``), a loss provides
+    the per-sample value ``loss(y, f)`` and its derivative ``gradient(y, f)`` with
+    respect to ``f``. The estimators minimise
+
+    .. math:: \frac{1}{\sum_i s_i} \sum_i s_i \, \mathrm{loss}(y_i, x_i \cdot w + b)
+              + \alpha \left(\rho \lVert w\rVert_1 + \tfrac12 (1-\rho) \lVert w\rVert_2^2\right).
+
+    **Writing your own loss.** Subclass :class:`Loss` (regression) and implement
+    ``loss`` and ``gradient``; give constructor arguments for its parameters (stored
+    untouched, as in any scikit-learn estimator) and, if they need checking, a
+    ``_parameter_constraints`` dict. The loss must be convex in ``f`` for the solver to
+    reach the optimum. For example, log-cosh::
+
+        class LogCosh(Loss):
+            def __init__(self, scale=1.0):
+                self.scale = scale
+
+            def loss(self, y, raw):
+                r = (y - raw) / self.scale
+                return self.scale**2 * (np.logaddexp(r, -r) - np.log(2))
+
+            def gradient(self, y, raw):
+                return -self.scale * np.tanh((y - raw) / self.scale)
+
+        LossRegressor(loss=LogCosh(scale=2.0)).fit(X, y)
+
+    A piecewise-linear loss (with kinks) should subclass
+    :class:`PiecewiseLinearLoss` instead, so that the exact LP and smoothing solvers
+    are used.
+
+    Attributes (class level)
+    ------------------------
+    name : str or None
+        The registry name (``LossRegressor(loss=name)``); ``None`` for user losses.
+    smooth : bool
+        True when the gradient is continuous in ``f`` (L-BFGS-B reaches the optimum).
+    is_classifier : bool
+        True for margin/probability losses on encoded labels ``y in {-1, +1}``.
+    target_min, target_min_inclusive : float, bool
+        The smallest valid target (``-inf`` for any real target).
+    """
+
+    name = None
+    smooth = True
+    piecewise_linear = False
+    is_classifier = False
+    target_min = -np.inf
+    target_min_inclusive = True
+    _parameter_constraints = {}
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if cls.__dict__.get("name") and cls.__module__ == __name__:
+            LOSSES[cls.name] = cls
+
+    def loss(self, y, raw):
+        """Per-sample loss values, shape ``(n_samples,)``."""
+        raise NotImplementedError(f"{type(self).__name__} must implement loss(y, raw)")
+
+    def gradient(self, y, raw):
+        """Derivative of the per-sample loss with respect to ``raw``."""
+        raise NotImplementedError(f"{type(self).__name__} must implement gradient(y, raw)")
+
+    def loss_gradient(self, y, raw):
+        """``(loss, gradient)`` together; override when they share work."""
+        return self.loss(y, raw), self.gradient(y, raw)
+
+    def inverse_link(self, raw):
+        """Map the raw prediction to the prediction returned by ``predict``."""
+        return raw
+
+    def check_target(self, y):
+        """Raise ``ValueError`` when ``y`` lies outside this loss's domain."""
+        low = self.target_min
+        if low == -np.inf:
+            return
+        bad = y < low if self.target_min_inclusive else y <= low
+        if np.any(bad):
+            op = ">=" if self.target_min_inclusive else ">"
+            raise ValueError(
+                f"The {self.name or type(self).__name__!r} loss requires targets y {op} "
+                f"{low:g}; got a minimum of {np.min(y):g}."
+            )
+
+    def validate(self):
+        """Check the loss's own parameters against ``_parameter_constraints``."""
+        self._validate_params()
+
+    def intercept_only(self, y, sample_weight):
+        """Optimal constant raw prediction (used as the starting intercept)."""
+        lo, hi = float(np.min(y)), float(np.max(y))
+        span = max(hi - lo, 1.0)
+
+        def mean_loss(c):
+            return np.dot(sample_weight, self.loss(y, np.full_like(y, c, dtype=float)))
+
+        res = minimize_scalar(mean_loss, bounds=(lo - span, hi + span), method="bounded")
+        return float(res.x)
+
+    def __repr__(self, N_CHAR_MAX=700):
+        return super().__repr__(N_CHAR_MAX)
+
+
+def _weighted_quantile(y, sample_weight, q):
+    order = np.argsort(y, kind="stable")
+    cum = np.cumsum(sample_weight[order])
+    idx = np.searchsorted(cum, q * cum[-1])
+    return float(y[order][min(idx, len(y) - 1)])
+
+
+class PiecewiseLinearLoss(Loss):
+    r"""Base class of convex piecewise-linear losses (absolute, quantile, hinge, ...).
+
+    Such a loss is described, per sample, by its kinks in ``f`` and the rise of the
+    slope at each kink:
+
+    .. math:: \mathrm{loss}(y, f) = c(y) + a_0(y)\, f + \sum_k j_k(y)\, \max(0, f - \beta_k(y))
+
+    with ``a_0`` the slope left of every kink (``left_slope``) and ``beta_k``, ``j_k >= 0``
+    the kinks and jumps (``kinks``). From that description alone the solvers build the
+    exact linear programme (HiGHS) and the smoothed losses used by smoothing
+    continuation, and the gradient below is derived.
+    """
+
+    smooth = False
+    piecewise_linear = True
+
+    def kinks(self, y):
+        """``(beta, jump)`` arrays of shape ``(n_samples, n_kinks)``."""
+        raise NotImplementedError
+
+    def left_slope(self, y):
+        """Slope in ``f`` left of every kink, shape ``(n_samples,)``."""
+        raise NotImplementedError
+
+    def gradient(self, y, raw):
+        beta, jump = self.kinks(y)
+        return self.left_slope(y) + np.sum(jump * (raw[:, None] > beta), axis=1)
+
+    def smoothed_loss_gradient(self, y, raw, width):
+        """Loss and gradient with each kink replaced by a quadratic of half-width ``width``.
+
+        Outside ``|f - beta| < width`` the smoothed loss equals the loss; inside it
+        exceeds it by at most ``jump * width / 4``.
+        """
+        beta, jump = self.kinks(y)
+        d = raw[:, None] - beta
+        inside = np.maximum(width - np.abs(d), 0.0)
+        value = self.loss(y, raw) + np.sum(jump * inside**2, axis=1) / (4 * width)
+        frac = np.clip((d + width) / (2 * width), 0.0, 1.0)
+        grad = self.left_slope(y) + np.sum(jump * frac, axis=1)
+        return value, grad
+
+
+# --------------------------------------------------------------------------- regression
+
+
+class SquaredError(Loss):
+    r"""Half squared error, :math:`\tfrac12 (y - f)^2` (least squares, ``Ridge``/``Lasso``)."""
+
+    name = "squared_error"
+
+    def loss(self, y, raw):
+        return 0.5 * (y - raw) ** 2
+
+    def gradient(self, y, raw):
+        return raw - y
+
+    def intercept_only(self, y, sample_weight):
+        return float(np.dot(sample_weight, y) / np.sum(sample_weight))
+
+
+class AbsoluteError(PiecewiseLinearLoss):
+    r"""Absolute error, :math:`|y - f|` (median regression)."""
+
+    name = "absolute_error"
+
+    def loss(self, y, raw):
+        return np.abs(y - raw)
+
+    def kinks(self, y):
+        return y[:, None], np.full((len(y), 1), 2.0)
+
+    def left_slope(self, y):
+        return np.full(len(y), -1.0)
+
+    def intercept_only(self, y, sample_weight):
+        return _weighted_quantile(y, sample_weight, 0.5)
+
+
+class Huber(Loss):
+    r"""Huber loss: :math:`\tfrac12 r^2` if :math:`|r| \le \delta`, else
+    :math:`\delta (|r| - \tfrac12 \delta)`, with :math:`r = y - f`.
+
+    Parameters
+    ----------
+    delta : float, default=1.0
+        Residual size where the loss turns from quadratic to linear (> 0).
+    """
+
+    name = "huber"
+    _parameter_constraints = {"delta": [Interval(Real, 0, None, closed="neither")]}
+
+    def __init__(self, delta=1.0):
+        self.delta = delta
+
+    def loss(self, y, raw):
+        a = np.abs(y - raw)
+        d = self.delta
+        return np.where(a <= d, 0.5 * a**2, d * (a - 0.5 * d))
+
+    def gradient(self, y, raw):
+        return np.clip(raw - y, -self.delta, self.delta)
+
+
+class Quantile(PiecewiseLinearLoss):
+    r"""Pinball loss: :math:`\max(q r, (q - 1) r)`, :math:`r = y - f` (quantile regression).
+
+    Parameters
+    ----------
+    quantile : float, default=0.5
+        The quantile ``q`` to estimate, in (0, 1).
+    """
+
+    name = "quantile"
+    _parameter_constraints = {"quantile": [Interval(Real, 0, 1, closed="neither")]}
+
+    def __init__(self, quantile=0.5):
+        self.quantile = quantile
+
+    def loss(self, y, raw):
+        r = y - raw
+        q = self.quantile
+        return np.maximum(q * r, (q - 1) * r)
+
+    def kinks(self, y):
+        return y[:, None], np.ones((len(y), 1))
+
+    def left_slope(self, y):
+        return np.full(len(y), -self.quantile)
+
+    def intercept_only(self, y, sample_weight):
+        return _weighted_quantile(y, sample_weight, self.quantile)
+
+
+class EpsilonInsensitive(PiecewiseLinearLoss):
+    r"""Epsilon-insensitive loss :math:`\max(0, |y - f| - \varepsilon)` (linear SVR).
+
+    Parameters
+    ----------
+    epsilon : float, default=0.1
+        Half-width of the zero-loss tube (>= 0).
+    """
+
+    name = "epsilon_insensitive"
+    _parameter_constraints = {"epsilon": [Interval(Real, 0, None, closed="left")]}
+
+    def __init__(self, epsilon=0.1):
+        self.epsilon = epsilon
+
+    def loss(self, y, raw):
+        return np.maximum(np.abs(y - raw) - self.epsilon, 0.0)
+
+    def kinks(self, y):
+        beta = np.stack([y - self.epsilon, y + self.epsilon], axis=1)
+        return beta, np.ones_like(beta)
+
+    def left_slope(self, y):
+        return np.full(len(y), -1.0)
+
+    def intercept_only(self, y, sample_weight):
+        return _weighted_quantile(y, sample_weight, 0.5)
+
+
+class SquaredEpsilonInsensitive(Loss):
+    r"""Squared epsilon-insensitive loss :math:`\max(0, |y - f| - \varepsilon)^2`.
+
+    Parameters
+    ----------
+    epsilon : float, default=0.1
+        Half-width of the zero-loss tube (>= 0).
+    """
+
+    name = "squared_epsilon_insensitive"
+    _parameter_constraints = {"epsilon": [Interval(Real, 0, None, closed="left")]}
+
+    def __init__(self, epsilon=0.1):
+        self.epsilon = epsilon
+
+    def loss(self, y, raw):
+        return np.maximum(np.abs(y - raw) - self.epsilon, 0.0) ** 2
+
+    def gradient(self, y, raw):
+        r = y - raw
+        return -2.0 * np.sign(r) * np.maximum(np.abs(r) - self.epsilon, 0.0)
+
+
+class Poisson(Loss):
+    r"""Poisson deviance up to a constant, :math:`e^f - y f`, with a log link.
+
+    ``predict`` returns :math:`e^f`; targets must be non-negative.
+    """
+
+    name = "poisson"
+    target_min = 0.0
+
+    def loss(self, y, raw):
+        return np.exp(raw) - y * raw
+
+    def gradient(self, y, raw):
+        return np.exp(raw) - y
+
+    def loss_gradient(self, y, raw):
+        mu = np.exp(raw)
+        return mu - y * raw, mu - y
+
+    def inverse_link(self, raw):
+        return np.exp(raw)
+
+    def intercept_only(self, y, sample_weight):
+        mean = np.dot(sample_weight, y) / np.sum(sample_weight)
+        # All-zero targets have their optimum at -inf: start at a finite, tiny rate.
+        return float(np.log(max(mean, 1e-10)))
+
+
+REGRESSION_LOSSES = {k: v for k, v in LOSSES.items() if not v.is_classifier}
+
+
+def resolve_loss(loss, *, classifier=False):
+    """Return a fresh, validated loss object from a name or a loss instance.
+
+    The user's object is cloned, never modified.
+    """
+    kind = "classification" if classifier else "regression"
+    valid = sorted(k for k, v in LOSSES.items() if v.is_classifier == classifier)
+    if isinstance(loss, str):
+        cls = LOSSES.get(loss)
+        if cls is None or cls.is_classifier != classifier:
+            raise ValueError(
+                f"Unknown {kind} loss {loss!r}. Valid names are {valid}, "
+                "or pass a Loss instance."
+            )
+        obj = cls()
+    elif isinstance(loss, Loss):
+        if loss.is_classifier != classifier:
+            raise ValueError(
+                f"{type(loss).__name__} is a "
+                f"{'classification' if loss.is_classifier else 'regression'} loss; "
+                f"this estimator needs a {kind} loss: one of {valid}."
+            )
+        obj = loss.__class__(**loss.get_params(deep=False))
+    else:
+        raise TypeError(
+            f"loss must be a string among {valid} or a Loss instance; "
+            f"got {type(loss).__name__}."
+        )
+    obj.validate()
+    return obj

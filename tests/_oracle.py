@@ -1,0 +1,92 @@
+"""An independent reference solver for the tests: the same objective written in cvxpy.
+
+Each loss is written again here in cvxpy's own atoms on purpose: the reference must not
+share code with the library it checks.
+"""
+
+import cvxpy as cp
+import numpy as np
+
+from sklearn_losses.penalties import penalty_strengths, penalty_value
+
+
+def _cvx_loss(loss, y, f):
+    name = loss.name
+    r = y - f
+    if name == "squared_error":
+        return 0.5 * cp.square(r)
+    if name == "absolute_error":
+        return cp.abs(r)
+    if name == "huber":
+        return 0.5 * cp.huber(r, loss.delta)
+    if name == "quantile":
+        q = loss.quantile
+        return q * cp.pos(r) + (1 - q) * cp.neg(r)
+    if name == "epsilon_insensitive":
+        return cp.pos(cp.abs(r) - loss.epsilon)
+    if name == "squared_epsilon_insensitive":
+        return cp.square(cp.pos(cp.abs(r) - loss.epsilon))
+    if name == "poisson":
+        return cp.exp(f) - cp.multiply(y, f)
+    # classification: y in {-1, +1}, margin z = y f
+    z = cp.multiply(y, f)
+    if name == "log_loss":
+        return cp.logistic(-z)
+    if name == "hinge":
+        return cp.pos(1 - z)
+    if name == "squared_hinge":
+        return cp.square(cp.pos(1 - z))
+    if name == "modified_huber":
+        # max(0, 1 - z)^2 for z >= -1, else -4 z: the Huber function of pos(1 - z) at 2.
+        return cp.huber(cp.pos(1 - z), 2)
+    raise KeyError(name)
+
+
+def reference_fit(loss, X, y, sample_weight, penalty, alpha, l1_ratio=0.5,
+                  fit_intercept=True, positive=False):
+    """``(coef, intercept)`` minimising the library's objective, solved by cvxpy."""
+    n, p = X.shape
+    s = sample_weight / sample_weight.sum()
+    w = cp.Variable(p, nonneg=positive)
+    b = cp.Variable() if fit_intercept else 0.0
+    f = X @ w + b
+    l1, l2 = penalty_strengths(penalty, alpha, l1_ratio)
+    objective = s @ _cvx_loss(loss, y, f)
+    if l1:
+        objective = objective + l1 * cp.norm1(w)
+    if l2:
+        objective = objective + 0.5 * l2 * cp.sum_squares(w)
+    problem = cp.Problem(cp.Minimize(objective))
+    problem.solve(solver=cp.CLARABEL, tol_gap_abs=1e-10, tol_gap_rel=1e-10,
+                  tol_feas=1e-10, max_iter=500)
+    return np.asarray(w.value), float(b.value) if fit_intercept else 0.0
+
+
+def reference_multinomial(X, y_index, n_classes, sample_weight, penalty, alpha,
+                          l1_ratio=0.5, fit_intercept=True):
+    """Multinomial cross-entropy reference; coef of shape (n_classes, n_features)."""
+    n, p = X.shape
+    s = sample_weight / sample_weight.sum()
+    W = cp.Variable((p, n_classes))
+    b = cp.Variable(n_classes) if fit_intercept else np.zeros(n_classes)
+    F = X @ W + np.ones((n, 1)) @ cp.reshape(b, (1, n_classes), order="C")
+    onehot = np.eye(n_classes)[y_index]
+    per_sample = cp.log_sum_exp(F, axis=1) - cp.sum(cp.multiply(onehot, F), axis=1)
+    l1, l2 = penalty_strengths(penalty, alpha, l1_ratio)
+    objective = s @ per_sample
+    if l1:
+        objective = objective + l1 * cp.sum(cp.abs(W))
+    if l2:
+        objective = objective + 0.5 * l2 * cp.sum_squares(W)
+    cp.Problem(cp.Minimize(objective)).solve(
+        solver=cp.CLARABEL, tol_gap_abs=1e-10, tol_gap_rel=1e-10, tol_feas=1e-10)
+    b_value = np.asarray(b.value) if fit_intercept else np.zeros(n_classes)
+    return np.asarray(W.value).T, b_value
+
+
+def objective(loss, X, y, sample_weight, coef, intercept, penalty, alpha, l1_ratio=0.5):
+    """The library's objective at a point, evaluated with numpy."""
+    s = sample_weight / sample_weight.sum()
+    raw = X @ np.transpose(coef) + intercept
+    l1, l2 = penalty_strengths(penalty, alpha, l1_ratio)
+    return float(s @ loss.loss(y, raw)) + penalty_value(coef, l1, l2)
