@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.optimize import Bounds, linprog, minimize
+from scipy.optimize import Bounds, linprog, lsq_linear, minimize
 from sklearn.exceptions import ConvergenceWarning
 
 from ._objective import LinearObjective
@@ -32,11 +32,12 @@ from .penalties import penalty_value
 
 SOLVERS = ("auto", "lbfgs", "highs", "smoothing")
 
-# Below about sqrt(machine epsilon) of the gradient's scale, a decrease of the objective
-# is lost in rounding, so a line search cannot make progress: an L-BFGS-B run that stalls
-# with a KKT violation under this fraction of the scale has converged as far as float64
-# allows (tol=1e-10 asks for more than that on some problems).
-_PRECISION = 1e-7
+# A line search needs the objective to decrease by more than its rounding error, so a
+# KKT violation v is only reducible while v**2 / curvature exceeds eps * |objective|.
+# Below that L-BFGS-B stalls: a fresh restart cannot move. A stalled run whose violation
+# is under this fraction of the gradient scale has converged as far as float64 allows
+# (tol=1e-10 can ask for more than that on badly scaled problems).
+_PRECISION = 1e-5
 
 
 @dataclass
@@ -181,7 +182,7 @@ def _lbfgs(obj, l1, l2, positive, W0, b0, gtol, max_iter, verbose, floor=0.0,
     """
     pk = _Packing(obj, l1, l2, positive, W0.shape[1])
     z = pk.pack(W0, b0)
-    n_iter, message = 0, ""
+    n_iter, previous = 0, np.inf
     for _ in range(max_restarts + 1):
         res = minimize(
             pk.fun, z, jac=True, method="L-BFGS-B", bounds=pk.bounds,
@@ -189,20 +190,21 @@ def _lbfgs(obj, l1, l2, positive, W0, b0, gtol, max_iter, verbose, floor=0.0,
                      "ftol": 0.0, "gtol": gtol, "maxcor": 20, "maxls": 40},
         )
         n_iter += res.nit
-        moved = not np.array_equal(res.x, z)
-        z = res.x
+        # A whole run that cannot lower the objective beyond rounding has stalled.
+        stalled = bool(np.isfinite(previous)
+                       and res.fun >= previous - 10 * np.finfo(float).eps * abs(previous))
+        previous, z = res.fun, res.x
         violation = pk.projected_gradient(z, res.jac)
         message = (f"{res.message} (largest KKT violation {violation:.3g}, "
                    f"tolerance {gtol:.3g}, {n_iter} iterations).")
         if verbose:
             print(f"[lbfgs] {message}")
-        if violation <= gtol:
-            W, b = pk.unpack(z)
-            return FitResult(W, b, n_iter, True, message)
-        if n_iter >= max_iter or not moved:
+        if violation <= gtol or n_iter >= max_iter or stalled:
             break
     W, b = pk.unpack(z)
-    if violation <= floor:
+    if violation <= gtol:
+        return FitResult(W, b, n_iter, True, message)
+    if stalled and violation <= floor:
         return FitResult(W, b, n_iter, True,
                          message + " Stopped at the limit of floating-point precision.")
     return FitResult(W, b, n_iter, False, message)
@@ -274,14 +276,18 @@ def _smoothing(loss, obj, l1, l2, positive, W0, b0, gtol, tol, max_iter, verbose
     the samples within ``width`` of a kink are taken as the ones sitting on it, and the
     exact optimality system for that guess is solved (:func:`_crossover`). A guess that
     passes every optimality check is the exact optimum; otherwise smoothing goes on.
-    Without an L2 part the crossover system is singular, and the stages stop when the
-    true objective no longer moves (relative change below ``tol``).
+    Smoothing also stops once ``width`` is small enough that the smoothed objective (an
+    upper bound exceeding the true one by at most ``width * sum_i s_i sum_k j_ik / 4``)
+    certifies a relative gap below ``tol``. Without an L2 part the crossover system is
+    singular, and the stages also stop when the true objective no longer moves (relative
+    change below ``tol``).
     """
     W, b = W0.astype(float), b0.astype(float)
     raw = obj.raw(W, b)
     beta, jump = loss.kinks(obj.y)
     dist = np.min(np.abs(raw[:, None] - beta), axis=1)
     width = float(np.median(dist[obj.sample_weight > 0])) or 1.0
+    excess = float(np.dot(obj.sample_weight, jump.sum(axis=1))) / 4
     n_iter, previous, message = 0, np.inf, ""
     for _ in range(max_stages):
         smoothed = LinearObjective(
@@ -301,7 +307,12 @@ def _smoothing(loss, obj, l1, l2, positive, W0, b0, gtol, tol, max_iter, verbose
                 return FitResult(*exact, n_iter, True, message)
         if verbose:
             print(f"[smoothing] width {width:.3g}: objective {current:.12g}, {n_iter} iterations")
-        if abs(previous - current) <= tol * abs(current) and res.converged:
+        # The smoothed objective exceeds the true one by at most width * excess, so a
+        # solved smoothed problem is within that of the true optimum.
+        if res.converged and width * excess <= tol * abs(current):
+            return FitResult(W, b, n_iter, True,
+                             f"within the smoothing bound at width {width:.3g}.")
+        if l2 == 0 and res.converged and abs(previous - current) <= tol * abs(current):
             return FitResult(W, b, n_iter, True, "objective stopped moving.")
         if n_iter >= max_iter:
             message = f"max_iter={max_iter} reached at smoothing width {width:.3g}."
@@ -358,16 +369,24 @@ def _crossover(loss, obj, l1, l2, positive, W, b, width, gtol):
     try:
         sol = np.linalg.solve(A, rhs)
     except np.linalg.LinAlgError:
-        return None
-    if not np.all(np.isfinite(sol)):
+        sol = np.linalg.lstsq(A, rhs, rcond=None)[0]
+    if not np.all(np.isfinite(sol)) or not np.allclose(A @ sol, rhs, rtol=1e-9, atol=1e-12):
         return None
     theta = sol[k: k + m]
-    slack = 1e-9
-    if np.any(theta < -slack) or np.any(theta > 1 + slack):
-        return None
+    if np.any(theta < -1e-9) or np.any(theta > 1 + 1e-9):
+        # Repeated samples on a kink make theta non-unique and the solve may pick one
+        # outside [0, 1]; look for a valid one with bounded least squares.
+        stationarity = np.delete(np.arange(size), np.arange(k, k + m))
+        A_theta = A[np.ix_(stationarity, np.arange(k, k + m))]
+        r_theta = rhs[stationarity] - A[np.ix_(stationarity, np.delete(np.arange(size), np.arange(k, k + m)))] @ np.delete(sol, np.arange(k, k + m))
+        fit = lsq_linear(A_theta, r_theta, bounds=(0.0, 1.0))
+        if not np.allclose(A_theta @ fit.x, r_theta, rtol=1e-9, atol=gtol):
+            return None
+        theta = fit.x
     w_new = np.zeros_like(w)
     w_new[free] = sol[:k]
-    if np.any(np.sign(w_new[free]) != np.sign(w[free])):
+    if (l1 > 0 and np.any(np.sign(w_new[free]) != np.sign(w[free]))) or (
+            positive and np.any(w_new < 0)):
         return None
     b_new = np.array([sol[-1]]) if obj.fit_intercept else np.zeros(1)
     d_new = obj.raw(w_new[None, :], b_new)[:, None] - beta

@@ -47,11 +47,8 @@ class _LossLinearModel(BaseEstimator):
         )
 
     def _sample_weight(self, sample_weight, X):
-        sw = _check_sample_weight(sample_weight, X, dtype=np.float64,
-                                  ensure_non_negative=True)
-        if not np.any(sw > 0):
-            raise ValueError("sample_weight must have at least one positive entry; all are zero.")
-        return sw
+        return _check_sample_weight(sample_weight, X, dtype=np.float64,
+                                    ensure_non_negative=True)
 
     def _solve(self, loss, X, y, sw, W0, b0, n_outputs=1, positive=False):
         l1, l2 = penalty_strengths(self.penalty, self.alpha, self.l1_ratio)
@@ -213,7 +210,8 @@ class LossRegressor(RegressorMixin, _LossLinearModel):
         -------
         y_pred : ndarray of shape (n_samples,) or (n_samples, n_targets)
         """
-        return self.loss_.inverse_link(self._raw(X))
+        raw = self._raw(X)
+        return self.loss_.inverse_link(raw)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

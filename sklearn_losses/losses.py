@@ -296,9 +296,6 @@ class EpsilonInsensitive(PiecewiseLinearLoss):
     def left_slope(self, y):
         return np.full(len(y), -1.0)
 
-    def intercept_only(self, y, sample_weight):
-        return _weighted_quantile(y, sample_weight, 0.5)
-
 
 class SquaredEpsilonInsensitive(Loss):
     r"""Squared epsilon-insensitive loss :math:`\max(0, |y - f| - \varepsilon)^2`.

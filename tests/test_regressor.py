@@ -1,0 +1,200 @@
+"""LossRegressor against scikit-learn's estimators, and its input handling."""
+
+import pickle
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from sklearn.base import clone
+from sklearn.datasets import make_regression
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import ElasticNet, Lasso, PoissonRegressor, QuantileRegressor, Ridge
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from sklearn_losses import Huber, LossRegressor, Quantile
+from sklearn_losses.losses import REGRESSION_LOSSES
+
+
+@pytest.fixture(scope="module")
+def data():
+    X, y = make_regression(n_samples=300, n_features=12, n_informative=6, noise=10.0,
+                           random_state=0)
+    return X, y / 10
+
+
+def assert_coef_close(a, b, rtol=1e-4):
+    scale = np.max(np.abs(b))
+    np.testing.assert_allclose(a, b, rtol=0, atol=rtol * scale)
+
+
+@pytest.mark.parametrize("alpha", [0.01, 0.3])
+def test_matches_lasso_elasticnet_ridge(data, alpha):
+    X, y = data
+    n = len(y)
+    for penalty, ref in [
+        ("l1", Lasso(alpha=alpha, tol=1e-12, max_iter=100_000)),
+        ("elasticnet", ElasticNet(alpha=alpha, l1_ratio=0.5, tol=1e-12, max_iter=100_000)),
+        ("l2", Ridge(alpha=n * alpha)),
+    ]:
+        ours = LossRegressor(penalty=penalty, alpha=alpha).fit(X, y)
+        ref.fit(X, y)
+        assert_coef_close(ours.coef_, ref.coef_)
+        assert ours.intercept_ == pytest.approx(ref.intercept_, rel=1e-4, abs=1e-4)
+        if penalty == "l1":
+            assert np.array_equal(ours.coef_ == 0, ref.coef_ == 0)
+
+
+@pytest.mark.parametrize("q, alpha", [(0.5, 0.0), (0.2, 0.01), (0.8, 0.1)])
+def test_matches_quantile_regressor(data, q, alpha):
+    X, y = data
+    ours = LossRegressor(Quantile(quantile=q), penalty="l1", alpha=alpha).fit(X, y)
+    ref = QuantileRegressor(quantile=q, alpha=alpha, solver="highs").fit(X, y)
+    assert_coef_close(ours.coef_, ref.coef_)
+    assert ours.intercept_ == pytest.approx(ref.intercept_, rel=1e-4, abs=1e-4)
+
+
+@pytest.mark.parametrize("loss", sorted(REGRESSION_LOSSES))
+@pytest.mark.parametrize("penalty", ["l1", "elasticnet"])
+def test_sparse_equals_dense(data, loss, penalty):
+    X, y = data
+    if loss == "poisson":
+        y = np.exp(y / 5)
+    dense = LossRegressor(loss, penalty=penalty, alpha=0.01).fit(X, y)
+    for fmt in ("csr", "csc"):
+        sparse = LossRegressor(loss, penalty=penalty, alpha=0.01).fit(sp.csr_matrix(X).asformat(fmt), y)
+        assert_coef_close(sparse.coef_, dense.coef_, rtol=1e-5)
+        np.testing.assert_allclose(sparse.predict(X), dense.predict(X), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("loss", ["squared_error", "huber", "quantile"])
+def test_float32_input(data, loss):
+    X, y = data
+    m64 = LossRegressor(loss, alpha=0.01).fit(X, y)
+    m32 = LossRegressor(loss, alpha=0.01).fit(X.astype(np.float32), y.astype(np.float32))
+    assert_coef_close(m32.coef_, m64.coef_, rtol=1e-4)
+    assert m32.predict(X.astype(np.float32)).shape == (len(y),)
+
+
+def test_inputs_not_modified(data):
+    X, y = data
+    X, y = X.copy(), y.copy()
+    sw = np.linspace(0.5, 2, len(y))
+    copies = X.copy(), y.copy(), sw.copy()
+    for loss in REGRESSION_LOSSES:
+        yy = np.abs(y) if loss == "poisson" else y
+        LossRegressor(loss, penalty="elasticnet", alpha=0.01).fit(X, yy, sample_weight=sw)
+    for original, copy in zip((X, y, sw), copies):
+        np.testing.assert_array_equal(original, copy)
+
+
+def test_warm_start_starts_from_last_solution(data):
+    X, y = data
+    model = LossRegressor("huber", penalty="l1", alpha=0.01, warm_start=True).fit(X, y)
+    first = model.n_iter_
+    model.fit(X, y)
+    assert model.n_iter_ < first
+    assert model.n_iter_ <= 2
+    cold = LossRegressor("huber", penalty="l1", alpha=0.02).fit(X, y)
+    warm = model.set_params(alpha=0.02).fit(X, y)
+    assert_coef_close(warm.coef_, cold.coef_)
+
+
+def test_multi_target_is_independent_fits(data):
+    X, y = data
+    Y = np.column_stack([y, -2 * y + 1, y**2 / 10])
+    multi = LossRegressor("huber", penalty="l1", alpha=0.01).fit(X, Y)
+    assert multi.coef_.shape == (3, X.shape[1]) and multi.intercept_.shape == (3,)
+    for k in range(3):
+        single = LossRegressor("huber", penalty="l1", alpha=0.01).fit(X, Y[:, k])
+        assert_coef_close(multi.coef_[k], single.coef_)
+    assert multi.predict(X).shape == (len(y), 3)
+
+
+def test_positive(data):
+    X, y = data
+    model = LossRegressor(positive=True, penalty=None).fit(X, y)
+    assert np.all(model.coef_ >= 0) and np.any(model.coef_ == 0)
+
+
+def test_l1_gives_exact_zeros(data):
+    X, y = data
+    model = LossRegressor("huber", penalty="l1", alpha=0.05).fit(X, y)
+    assert np.sum(model.coef_ == 0.0) >= 3
+
+
+def test_poisson_predicts_exp(data):
+    X, _ = data
+    rng = np.random.default_rng(0)
+    y = rng.poisson(np.exp(0.3 * X[:, 0] / X[:, 0].std())).astype(float)
+    model = LossRegressor("poisson", alpha=1e-3).fit(X, y)
+    raw = X @ model.coef_ + model.intercept_
+    np.testing.assert_allclose(model.predict(X), np.exp(raw))
+    ref = PoissonRegressor(alpha=1e-3, tol=1e-10, max_iter=1000).fit(X, y)
+    assert_coef_close(model.coef_, ref.coef_)
+
+
+def test_pandas_feature_names(data):
+    pd = pytest.importorskip("pandas")
+    X, y = data
+    df = pd.DataFrame(X, columns=[f"f{i}" for i in range(X.shape[1])])
+    model = LossRegressor().fit(df, y)
+    assert list(model.feature_names_in_) == list(df.columns)
+    np.testing.assert_allclose(model.predict(df), X @ model.coef_ + model.intercept_)
+
+
+def test_pipeline_gridsearch_tunes_loss_parameter(data):
+    X, y = data
+    pipe = make_pipeline(StandardScaler(), LossRegressor(Huber(), penalty="l1"))
+    grid = GridSearchCV(pipe, {"lossregressor__loss__delta": [0.5, 2.0],
+                               "lossregressor__alpha": [1e-3, 1e-1]}, cv=3)
+    grid.fit(X, y)
+    assert grid.best_params_["lossregressor__loss__delta"] in (0.5, 2.0)
+    fitted = grid.best_estimator_[-1]
+    assert fitted.loss_.delta == grid.best_params_["lossregressor__loss__delta"]
+    assert fitted.loss.delta == fitted.loss_.delta
+
+
+def test_user_loss_object_not_modified_and_clone(data):
+    X, y = data
+    huber = Huber(delta=2.0)
+    model = LossRegressor(huber).fit(X, y)
+    assert model.loss is huber and model.loss_ is not huber
+    assert clone(model).loss.delta == 2.0
+    restored = pickle.loads(pickle.dumps(model))
+    np.testing.assert_array_equal(restored.predict(X), model.predict(X))
+
+
+def test_solver_choice_and_refusals(data):
+    X, y = data
+    with pytest.raises(ValueError, match="solver='lbfgs' needs a smooth loss"):
+        LossRegressor("absolute_error", solver="lbfgs").fit(X, y)
+    with pytest.raises(ValueError, match="cannot handle an L2 part"):
+        LossRegressor("quantile", solver="highs", penalty="l2").fit(X, y)
+    with pytest.raises(ValueError, match="piecewise-linear losses"):
+        LossRegressor("huber", solver="smoothing").fit(X, y)
+    a = LossRegressor("quantile", penalty="l1", alpha=0.01, solver="smoothing").fit(X, y)
+    b = LossRegressor("quantile", penalty="l1", alpha=0.01, solver="highs").fit(X, y)
+    assert_coef_close(a.coef_, b.coef_, rtol=1e-3)
+
+
+def test_convergence_warning_names_solver_and_keeps_iterate(data):
+    X, y = data
+    with pytest.warns(ConvergenceWarning, match="'lbfgs' solver did not converge.*max_iter"):
+        model = LossRegressor("huber", penalty="l1", alpha=1e-4, max_iter=2).fit(X, y)
+    assert not model.converged_ and np.all(np.isfinite(model.coef_))
+
+
+def test_bad_parameters(data):
+    X, y = data
+    with pytest.raises(ValueError, match="'loss' parameter .* among .*'huber'"):
+        LossRegressor("hubber").fit(X, y)
+    with pytest.raises(ValueError, match="alpha"):
+        LossRegressor(alpha=-1.0).fit(X, y)
+    with pytest.raises(ValueError, match="delta"):
+        LossRegressor(Huber(delta=-1.0)).fit(X, y)
+    with pytest.raises(ValueError, match="'poisson' loss requires targets y >= 0"):
+        LossRegressor("poisson").fit(X, y)
+    with pytest.raises(ValueError, match="at least one non-zero"):
+        LossRegressor().fit(X, y, sample_weight=np.zeros(len(y)))
