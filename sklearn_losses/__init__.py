@@ -4,18 +4,23 @@ Choose the loss a linear model minimises, add an L1/L2/elastic-net penalty, and 
 the penalty strength with a scorer that measures the same loss.
 """
 
-from .linear_model import LossRegressor
+from .linear_model import LossClassifier, LossRegressor
 from .losses import (
     LOSSES,
     AbsoluteError,
+    ClassificationLoss,
     EpsilonInsensitive,
+    Hinge,
     Huber,
+    LogLoss,
     Loss,
+    ModifiedHuber,
     PiecewiseLinearLoss,
     Poisson,
     Quantile,
     SquaredEpsilonInsensitive,
     SquaredError,
+    SquaredHinge,
 )
 
 __version__ = "0.1.0"
@@ -23,13 +28,19 @@ __version__ = "0.1.0"
 __all__ = [
     "LOSSES",
     "AbsoluteError",
+    "ClassificationLoss",
     "EpsilonInsensitive",
+    "Hinge",
     "Huber",
+    "LogLoss",
     "Loss",
+    "LossClassifier",
     "LossRegressor",
+    "ModifiedHuber",
     "PiecewiseLinearLoss",
     "Poisson",
     "Quantile",
     "SquaredEpsilonInsensitive",
     "SquaredError",
+    "SquaredHinge",
 ]

@@ -23,16 +23,20 @@ class LinearObjective:
         ``loss_gradient(y, raw) -> (per-sample loss, gradient wrt raw)``.
     X, y : arrays
     sample_weight : ndarray of shape (n_samples,)
-        Non-negative weights; normalised here.
+        Non-negative weights; divided by ``normalizer`` here.
     fit_intercept : bool
     n_outputs : int
+    normalizer : float, default=None
+        The weight sum the data term is divided by; ``sum(sample_weight)`` by default (a
+        classifier passes the sum of the user's weights before class weighting).
     """
 
-    def __init__(self, loss_gradient, X, y, sample_weight, fit_intercept, n_outputs=1):
+    def __init__(self, loss_gradient, X, y, sample_weight, fit_intercept, n_outputs=1,
+                 normalizer=None):
         self.loss_gradient = loss_gradient
         self.X = X
         self.y = y
-        self.sample_weight = sample_weight / np.sum(sample_weight)
+        self.sample_weight = sample_weight / (normalizer or np.sum(sample_weight))
         self.fit_intercept = fit_intercept
         self.n_outputs = n_outputs
 

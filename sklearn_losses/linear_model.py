@@ -3,12 +3,15 @@
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import BaseEstimator, RegressorMixin
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.utils.class_weight import compute_class_weight
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
 from ._compat import Interval, StrOptions, _check_sample_weight
 from ._solvers import SOLVERS, solve
-from .losses import REGRESSION_LOSSES, Loss, resolve_loss
+from .losses import CLASSIFICATION_LOSSES, REGRESSION_LOSSES, Loss, resolve_loss
 from .penalties import penalty_strengths
 
 _OBJECTIVE_DOC = r"""
@@ -50,12 +53,13 @@ class _LossLinearModel(BaseEstimator):
         return _check_sample_weight(sample_weight, X, dtype=np.float64,
                                     ensure_non_negative=True)
 
-    def _solve(self, loss, X, y, sw, W0, b0, n_outputs=1, positive=False):
+    def _solve(self, loss, X, y, sw, W0, b0, n_outputs=1, positive=False, normalizer=None):
         l1, l2 = penalty_strengths(self.penalty, self.alpha, self.l1_ratio)
         return solve(
             loss, X, y, sw, l1=l1, l2=l2, fit_intercept=self.fit_intercept,
             positive=positive, solver=self.solver, tol=self.tol, max_iter=self.max_iter,
-            coef_init=W0, intercept_init=b0, n_outputs=n_outputs, verbose=self.verbose,
+            coef_init=W0, intercept_init=b0, n_outputs=n_outputs, normalizer=normalizer,
+            verbose=self.verbose,
         )
 
     def _start(self, loss, y, sw, n_features, n_outputs, index=None):
@@ -72,6 +76,12 @@ class _LossLinearModel(BaseEstimator):
         if self.fit_intercept:
             b0[:] = loss.intercept_only(y, sw)
         return np.zeros((n_outputs, n_features)), b0
+
+    def _raw(self, X):
+        check_is_fitted(self)
+        X = validate_data(self, X, accept_sparse=["csr", "csc"],
+                          dtype=[np.float64, np.float32], reset=False)
+        return np.asarray(X @ np.transpose(self.coef_)) + self.intercept_
 
 
 class LossRegressor(RegressorMixin, _LossLinearModel):
@@ -193,12 +203,6 @@ class LossRegressor(RegressorMixin, _LossLinearModel):
         self.loss_ = loss
         return self
 
-    def _raw(self, X):
-        check_is_fitted(self)
-        X = validate_data(self, X, accept_sparse=["csr", "csc"],
-                          dtype=[np.float64, np.float32], reset=False)
-        return np.asarray(X @ np.transpose(self.coef_)) + self.intercept_
-
     def predict(self, X):
         """Predict targets: the inverse link of ``X @ coef_ + intercept_``.
 
@@ -221,4 +225,238 @@ class LossRegressor(RegressorMixin, _LossLinearModel):
         cls = REGRESSION_LOSSES.get(loss) if isinstance(loss, str) else type(loss)
         if cls is not None and getattr(cls, "target_min", -np.inf) >= 0:
             tags.target_tags.positive_only = True
+        return tags
+
+
+def _has_proba(estimator):
+    """``available_if`` test: the loss (name or object) defines probabilities."""
+    loss = estimator.loss
+    cls = CLASSIFICATION_LOSSES.get(loss) if isinstance(loss, str) else type(loss)
+    return bool(getattr(cls, "has_proba", False))
+
+
+class LossClassifier(ClassifierMixin, _LossLinearModel):
+    __doc__ = r"""Linear classifier with a selectable loss and an L1/L2/elastic-net penalty.
+    """ + _OBJECTIVE_DOC + r"""
+    Labels are encoded as :math:`y \in \{-1, +1\}` (binary), with the sample weights
+    multiplied by the class weights; the normalising sum :math:`\sum_i s_i` stays the sum
+    of ``sample_weight``. With ``loss="log_loss"`` and ``penalty="l2"`` this is
+    ``LogisticRegression(C=1 / (n_samples * alpha))``.
+
+    - More than two classes: one joint multinomial (softmax) problem for ``log_loss``;
+      one-vs-rest binary problems, each solved to its optimum, for the margin losses.
+    - Multi-label (a 2-D 0/1 indicator ``y``): one independent binary problem per label.
+
+    Parameters
+    ----------
+    loss : str or Loss, default="log_loss"
+        ``"log_loss"``, ``"hinge"``, ``"squared_hinge"``, ``"modified_huber"`` or a
+        classification loss object.
+    penalty : {"l1", "l2", "elasticnet"} or None, default="l2"
+    alpha : float, default=1e-4
+    l1_ratio : float, default=0.5
+    fit_intercept : bool, default=True
+    class_weight : dict, "balanced" or None, default=None
+        Weights per class, multiplied into the sample weights. ``"balanced"`` uses
+        ``n_samples / (n_classes * bincount(y))`` (per label, for 0/1, with multi-label
+        targets).
+    solver : {"auto", "lbfgs", "highs", "smoothing"}, default="auto"
+    tol : float, default=1e-6
+    max_iter : int, default=1000
+    warm_start : bool, default=False
+    verbose : int, default=0
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels (label indices for multi-label targets).
+    coef_ : ndarray of shape (1, n_features) or (n_classes, n_features)
+    intercept_ : ndarray of shape (1,) or (n_classes,)
+    n_iter_ : int
+    converged_ : bool
+    n_features_in_ : int
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn_losses import LossClassifier
+    >>> X, y = load_iris(return_X_y=True)
+    >>> clf = LossClassifier(penalty="l1", alpha=0.01).fit(X, y)
+    >>> clf.coef_.shape
+    (3, 4)
+    """
+
+    _parameter_constraints = {
+        **_LossLinearModel._parameter_constraints,
+        "loss": [StrOptions(set(CLASSIFICATION_LOSSES)), Loss],
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+    }
+
+    def __init__(self, loss="log_loss", *, penalty="l2", alpha=1e-4, l1_ratio=0.5,
+                 fit_intercept=True, class_weight=None, solver="auto", tol=1e-6,
+                 max_iter=1000, warm_start=False, verbose=0):
+        self.loss = loss
+        self.penalty = penalty
+        self.alpha = alpha
+        self.l1_ratio = l1_ratio
+        self.fit_intercept = fit_intercept
+        self.class_weight = class_weight
+        self.solver = solver
+        self.tol = tol
+        self.max_iter = max_iter
+        self.warm_start = warm_start
+        self.verbose = verbose
+
+    def fit(self, X, y, sample_weight=None):
+        """Fit the classifier.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_labels)
+            Class labels of any type, or a 0/1 multi-label indicator matrix.
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self : LossClassifier
+        """
+        self._validate_params()
+        loss = resolve_loss(self.loss, classifier=True)
+        X, y = self._validate_data_xy(X, y, multi_output=True)
+        check_classification_targets(y)
+        target = type_of_target(y, input_name="y")
+        sw = self._sample_weight(sample_weight, X)
+        normalizer = float(np.sum(sw))
+        X = X.astype(np.float64, copy=False)
+        self.multilabel_ = target == "multilabel-indicator"
+        if self.multilabel_:
+            problems = self._multilabel_problems(y, sw)
+        else:
+            problems = self._label_problems(loss, column_or_1d(y), sw)
+        coefs, intercepts, n_iters, converged = [], [], [], []
+        start = 0
+        for y_enc, weights, n_out in problems:
+            W0, b0 = self._start(loss, y_enc, weights, X.shape[1], n_out, index=start)
+            res = self._solve(loss, X, y_enc, weights, W0, b0, n_outputs=n_out,
+                              normalizer=normalizer)
+            coefs.append(res.coef)
+            intercepts.append(res.intercept)
+            n_iters.append(res.n_iter)
+            converged.append(res.converged)
+            start += n_out
+        self.coef_ = np.vstack(coefs)
+        self.intercept_ = np.concatenate(intercepts)
+        self.n_iter_ = int(max(n_iters))
+        self.converged_ = bool(all(converged))
+        self.loss_ = loss
+        return self
+
+    def _label_problems(self, loss, y, sw):
+        """Binary: one ±1 problem. Multi-class: one joint multinomial problem for a loss
+        that supports it, else one-vs-rest ±1 problems."""
+        self.classes_, y_index = np.unique(y, return_inverse=True)
+        n_classes = len(self.classes_)
+        if n_classes < 2:
+            raise ValueError(
+                "LossClassifier needs samples of at least 2 classes in the data; got only "
+                f"class {self.classes_[0]!r}."
+            )
+        sw = sw * self._class_weights(self.classes_, y)
+        if n_classes == 2:
+            return [(2.0 * y_index - 1.0, sw, 1)]
+        if loss.multinomial:
+            return [(np.eye(n_classes)[y_index], sw, n_classes)]
+        return [(np.where(y_index == k, 1.0, -1.0), sw, 1) for k in range(n_classes)]
+
+    def _multilabel_problems(self, Y, sw):
+        if not np.all(np.isin(Y, (0, 1))):
+            raise ValueError("A 2-D y must be a multi-label indicator matrix of 0 and 1.")
+        if isinstance(self.class_weight, dict):
+            raise ValueError(
+                "class_weight as a dict is not supported for multi-label targets; "
+                "use None or 'balanced'."
+            )
+        self.classes_ = np.arange(Y.shape[1])
+        problems = []
+        for k in range(Y.shape[1]):
+            column = Y[:, k]
+            if len(np.unique(column)) < 2:
+                raise ValueError(f"Label {k} of the multi-label y has a single value; "
+                                 "each label needs both 0 and 1.")
+            weights = sw * self._class_weights(np.array([0, 1]), column)
+            problems.append((2.0 * column - 1.0, weights, 1))
+        return problems
+
+    def _class_weights(self, classes, y):
+        if self.class_weight is None:
+            return 1.0
+        if isinstance(self.class_weight, dict):
+            unknown = set(self.class_weight) - set(classes.tolist())
+            if unknown:
+                raise ValueError(
+                    f"class_weight names classes not in y: {sorted(unknown, key=str)}; "
+                    f"the classes are {classes.tolist()}."
+                )
+        weights = compute_class_weight(self.class_weight, classes=classes, y=y)
+        return weights[np.searchsorted(classes, y)]
+
+    def decision_function(self, X):
+        """Raw scores ``X @ coef_.T + intercept_``.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,) for binary problems, else
+            (n_samples, n_classes) (or n_labels)
+        """
+        raw = self._raw(X)
+        return raw[:, 0] if raw.shape[1] == 1 else raw
+
+    def predict(self, X):
+        """Predicted class labels (or a 0/1 indicator matrix for multi-label fits)."""
+        scores = self.decision_function(X)
+        if self.multilabel_:
+            return (scores > 0).astype(int)
+        if scores.ndim == 1:
+            return self.classes_[(scores > 0).astype(int)]
+        return self.classes_[np.argmax(scores, axis=1)]
+
+    @available_if(_has_proba)
+    def predict_proba(self, X):
+        """Class probabilities (per-label probabilities for multi-label fits).
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes) or (n_samples, n_labels)
+        """
+        scores = self._raw(X)
+        if self.multilabel_:
+            return self.loss_.predict_proba(scores)
+        if scores.shape[1] == 1:
+            p = self.loss_.predict_proba(scores[:, 0])
+            return np.column_stack([1.0 - p, p])
+        if self.loss_.multinomial:
+            return self.loss_.predict_proba(scores)
+        # One-vs-rest: normalise the per-class probabilities (uniform where all are 0).
+        proba = self.loss_.predict_proba(scores)
+        total = proba.sum(axis=1, keepdims=True)
+        return np.divide(proba, total, out=np.full_like(proba, 1.0 / proba.shape[1]),
+                         where=total > 0)
+
+    @available_if(_has_proba)
+    def predict_log_proba(self, X):
+        """Logarithm of :meth:`predict_proba`, computed stably where the loss can."""
+        log_proba = getattr(self.loss_, "predict_log_proba", None)
+        scores = self._raw(X)
+        if log_proba is not None and not self.multilabel_ and (
+                scores.shape[1] == 1 or self.loss_.multinomial):
+            return log_proba(scores[:, 0] if scores.shape[1] == 1 else scores)
+        with np.errstate(divide="ignore"):
+            return np.log(self.predict_proba(X))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        tags.classifier_tags.multi_label = True
         return tags

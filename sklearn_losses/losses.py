@@ -14,7 +14,7 @@ from numbers import Real
 
 import numpy as np
 from scipy.optimize import minimize_scalar
-from scipy.special import expit, log_softmax, logsumexp, softmax
+from scipy.special import expit, log_expit, log_softmax, logsumexp, softmax
 from sklearn.base import BaseEstimator
 
 from ._compat import Interval
@@ -348,7 +348,123 @@ class Poisson(Loss):
         return float(np.log(max(mean, 1e-10)))
 
 
+# ----------------------------------------------------------------------- classification
+#
+# Labels are encoded by the classifier: y in {-1, +1} for a binary problem (margin
+# z = y f), or a one-hot matrix of shape (n_samples, n_classes) with raw of the same
+# shape for the joint multinomial problem (losses with ``multinomial = True``).
+
+
+class ClassificationLoss(Loss):
+    """Base class of classification losses on encoded labels ``y in {-1, +1}``.
+
+    ``predict_proba(raw)`` returns the probability of the positive class for losses that
+    define one (``has_proba = True``); ``multinomial = True`` marks a loss that also
+    handles a joint multi-class problem with a one-hot ``y`` and raw of shape
+    ``(n_samples, n_classes)``.
+    """
+
+    is_classifier = True
+    has_proba = False
+    multinomial = False
+
+    def predict_proba(self, raw):
+        raise AttributeError(f"The {self.name!r} loss does not define probabilities.")
+
+    def intercept_only(self, y, sample_weight):
+        return super().intercept_only(np.asarray(y, dtype=float), sample_weight)
+
+
+class LogLoss(ClassificationLoss):
+    r"""Log loss (cross-entropy) with a logistic or softmax link.
+
+    Binary: :math:`\log(1 + e^{-y f})` for :math:`y \in \{-1, +1\}`, probabilities
+    :math:`\sigma(f)`. Multinomial (one-hot ``y``, raw ``f`` with one column per class):
+    :math:`-\log \mathrm{softmax}(f)_y`, probabilities :math:`\mathrm{softmax}(f)`.
+    """
+
+    name = "log_loss"
+    has_proba = True
+    multinomial = True
+
+    def loss(self, y, raw):
+        if raw.ndim == 2:
+            return logsumexp(raw, axis=1) - np.sum(y * raw, axis=1)
+        return np.logaddexp(0.0, -y * raw)
+
+    def gradient(self, y, raw):
+        if raw.ndim == 2:
+            return softmax(raw, axis=1) - y
+        return -y * expit(-y * raw)
+
+    def predict_proba(self, raw):
+        return softmax(raw, axis=1) if raw.ndim == 2 else expit(raw)
+
+    def predict_log_proba(self, raw):
+        if raw.ndim == 2:
+            return log_softmax(raw, axis=1)
+        return np.stack([log_expit(-raw), log_expit(raw)], axis=1)
+
+    def intercept_only(self, y, sample_weight):
+        sw = sample_weight / np.sum(sample_weight)
+        if y.ndim == 2:
+            logp = np.log(np.clip(sw @ y, 1e-12, None))
+            return logp - logp.mean()
+        p = np.clip(np.dot(sw, y > 0), 1e-12, 1 - 1e-12)
+        return float(np.log(p) - np.log1p(-p))
+
+
+class Hinge(ClassificationLoss, PiecewiseLinearLoss):
+    r"""Hinge loss :math:`\max(0, 1 - y f)` (linear SVM). No probabilities."""
+
+    name = "hinge"
+
+    def loss(self, y, raw):
+        return np.maximum(1.0 - y * raw, 0.0)
+
+    def kinks(self, y):
+        # 1 - y f = 0 at f = 1 / y = y; the slope rises from -1 to 0 (y = +1) or 0 to 1.
+        return y[:, None].astype(float), np.ones((len(y), 1))
+
+    def left_slope(self, y):
+        return -(1.0 + y) / 2.0
+
+
+class SquaredHinge(ClassificationLoss):
+    r"""Squared hinge loss :math:`\max(0, 1 - y f)^2` (``LinearSVC``'s default)."""
+
+    name = "squared_hinge"
+
+    def loss(self, y, raw):
+        return np.maximum(1.0 - y * raw, 0.0) ** 2
+
+    def gradient(self, y, raw):
+        return -2.0 * y * np.maximum(1.0 - y * raw, 0.0)
+
+
+class ModifiedHuber(ClassificationLoss):
+    r"""Modified Huber loss: :math:`\max(0, 1 - z)^2` for :math:`z = y f \ge -1`, else
+    :math:`-4 z`. Probabilities :math:`(\mathrm{clip}(f, -1, 1) + 1) / 2`, as
+    ``SGDClassifier``.
+    """
+
+    name = "modified_huber"
+    has_proba = True
+
+    def loss(self, y, raw):
+        z = y * raw
+        return np.where(z >= -1.0, np.maximum(1.0 - z, 0.0) ** 2, -4.0 * z)
+
+    def gradient(self, y, raw):
+        z = y * raw
+        return y * np.where(z >= -1.0, -2.0 * np.maximum(1.0 - z, 0.0), -4.0)
+
+    def predict_proba(self, raw):
+        return (np.clip(raw, -1.0, 1.0) + 1.0) / 2.0
+
+
 REGRESSION_LOSSES = {k: v for k, v in LOSSES.items() if not v.is_classifier}
+CLASSIFICATION_LOSSES = {k: v for k, v in LOSSES.items() if v.is_classifier}
 
 
 def resolve_loss(loss, *, classifier=False):
