@@ -9,6 +9,11 @@ Conventions
 - Sample weights are normalised to sum to one, so the data term is the weighted *mean*
   loss :math:`\sum_i s_i \ell(y_i, f_i) / \sum_i s_i`.
 - The penalty is not part of this object; the solvers add it.
+- With an intercept, ``X`` is centred *implicitly*: the raw prediction is
+  ``(X - offset) @ W.T + b`` with ``offset`` the weighted column means, so ``b`` here is
+  the intercept of centred data. Uncentred features (a column around 100, say) otherwise
+  couple the intercept and the coefficients and stall L-BFGS-B. No centred copy of
+  ``X`` is made, sparse stays sparse. The true intercept is ``b - W @ offset``.
 """
 
 import numpy as np
@@ -29,21 +34,33 @@ class LinearObjective:
     normalizer : float, default=None
         The weight sum the data term is divided by; ``sum(sample_weight)`` by default (a
         classifier passes the sum of the user's weights before class weighting).
+    offset : ndarray of shape (n_features,) or None, default=None
+        Column offsets subtracted implicitly; ``None`` computes the weighted means when
+        ``fit_intercept`` (no offset without an intercept).
     """
 
     def __init__(self, loss_gradient, X, y, sample_weight, fit_intercept, n_outputs=1,
-                 normalizer=None):
+                 normalizer=None, offset=None):
         self.loss_gradient = loss_gradient
         self.X = X
         self.y = y
         self.sample_weight = sample_weight / (normalizer or np.sum(sample_weight))
         self.fit_intercept = fit_intercept
         self.n_outputs = n_outputs
+        if offset is None:
+            offset = np.zeros(X.shape[1])
+            if fit_intercept:
+                offset = np.asarray(X.T @ sample_weight).ravel() / np.sum(sample_weight)
+        self.offset = offset
 
     def raw(self, W, b):
-        raw = self.X @ W.T
-        raw = np.asarray(raw) + b
+        raw = np.asarray(self.X @ W.T) + (b - W @ self.offset)
         return raw[:, 0] if self.n_outputs == 1 else raw
+
+    def coef_gradient(self, sg):
+        """``d/dW`` of ``sum_i sg_i raw_i``, shape ``(n_outputs, n_features)``."""
+        sg = sg.reshape(len(sg), -1)
+        return np.asarray(self.X.T @ sg).T - np.outer(sg.sum(axis=0), self.offset)
 
     def value(self, W, b):
         value, _ = self.loss_gradient(self.y, self.raw(W, b))
@@ -54,6 +71,6 @@ class LinearObjective:
         value, g = self.loss_gradient(self.y, self.raw(W, b))
         sg = g * (self.sample_weight if g.ndim == 1 else self.sample_weight[:, None])
         sg = sg.reshape(len(sg), -1)
-        dW = np.asarray(self.X.T @ sg).T
+        dW = self.coef_gradient(sg)
         db = sg.sum(axis=0) if self.fit_intercept else np.zeros(self.n_outputs)
         return float(np.dot(self.sample_weight, value)), dW, db

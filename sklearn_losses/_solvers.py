@@ -108,21 +108,29 @@ def solve(loss, X, y, sample_weight, *, l1, l2, fit_intercept, positive, solver,
     solver = choose_solver(loss, l2, solver)
     obj = LinearObjective(loss.loss_gradient, X, y, sample_weight, fit_intercept, n_outputs,
                           normalizer)
-    W0 = np.zeros_like(coef_init)
-    _, dW0, _ = obj.value_gradient(W0, intercept_init)
+    # The solvers work with the intercept of implicitly centred data (see LinearObjective).
+    b_init = intercept_init + coef_init @ obj.offset
+    _, g0 = obj.loss_gradient(obj.y, obj.raw(np.zeros_like(coef_init), intercept_init))
+    sg0 = g0 * (obj.sample_weight if g0.ndim == 1 else obj.sample_weight[:, None])
     # The gradient at w = 0 sets the scale of "optimal to tol" (its largest entry is
     # alpha_max for an L1 penalty), so tol is relative and free of the data's units.
-    scale = np.max(np.abs(dW0), initial=0.0) or 1.0
+    scale = np.max(np.abs(obj.coef_gradient(sg0)), initial=0.0) or 1.0
     gtol = tol * scale
+    # How small a violation a line search can still reduce is set by the size of the
+    # terms that make up the gradient before they cancel, bounded by max|X| sum|s g|.
+    values = X.data if sp.issparse(X) else X
+    x_max = max(abs(values.max(initial=0.0)), abs(values.min(initial=0.0)))
+    floor = _PRECISION * max(scale, x_max * np.abs(sg0).sum())
     with _one_blas_thread():
         if solver == "lbfgs":
-            result = _lbfgs(obj, l1, l2, positive, coef_init, intercept_init, gtol, max_iter,
-                            verbose, floor=_PRECISION * scale)
+            result = _lbfgs(obj, l1, l2, positive, coef_init, b_init, gtol, max_iter,
+                            verbose, floor=floor)
         elif solver == "highs":
             result = _highs(loss, obj, l1, positive, tol, max_iter)
         else:
-            result = _smoothing(loss, obj, l1, l2, positive, coef_init, intercept_init, gtol,
+            result = _smoothing(loss, obj, l1, l2, positive, coef_init, b_init, gtol,
                                 tol, max_iter, verbose)
+    result.intercept = result.intercept - result.coef @ obj.offset
     if not result.converged:
         warnings.warn(
             f"The {solver!r} solver did not converge: {result.message} Try a larger "
@@ -280,7 +288,9 @@ def _highs(loss, obj, l1, positive, tol, max_iter):
     x = res.x if res.x is not None else np.zeros(len(bounds))
     w = x[:p] - x[p: 2 * p] if split else x[:p]
     b = x[len(blocks) * p: len(blocks) * p + 1] if obj.fit_intercept else np.zeros(1)
-    return FitResult(w[None, :], b, int(res.nit), converged, f"HiGHS: {res.message}")
+    # The LP is written on X itself; report the intercept of centred data like the others.
+    return FitResult(w[None, :], b + w @ obj.offset, int(res.nit), converged,
+                     f"HiGHS: {res.message}")
 
 
 # -------------------------------------------------------------------- smoothing + crossover
@@ -305,14 +315,19 @@ def _smoothing(loss, obj, l1, l2, positive, W0, b0, gtol, tol, max_iter, verbose
     W, b = W0.astype(float), b0.astype(float)
     raw = obj.raw(W, b)
     beta, jump = loss.kinks(obj.y)
-    dist = np.min(np.abs(raw[:, None] - beta), axis=1)
-    width = float(np.median(dist[obj.sample_weight > 0])) or 1.0
+    # Start about as wide as the typical distance to a kink, or as the spread of the kinks
+    # (the intercept-only start can sit on many kinks at once, as with the hinge loss).
+    active = obj.sample_weight > 0
+    dist = np.min(np.abs(raw[:, None] - beta), axis=1)[active]
+    spread = np.mean(np.abs(beta[active] - np.mean(beta[active])))
+    width = float(max(np.median(dist), spread)) or 1.0
     excess = float(np.dot(obj.sample_weight, jump.sum(axis=1))) / 4
     n_iter, previous, message = 0, np.inf, ""
     for _ in range(max_stages):
         smoothed = LinearObjective(
             lambda y, r, h=width: loss.smoothed_loss_gradient(y, r, h),
             obj.X, obj.y, obj.sample_weight, obj.fit_intercept, normalizer=1.0,
+            offset=obj.offset,
         )
         # Early stages only need to find the samples near kinks, not a precise optimum.
         stage_gtol = max(gtol, 1e-2 * width * gtol / tol)
@@ -386,8 +401,8 @@ def _crossover(loss, obj, l1, l2, positive, W, b, width, gtol, max_rounds=30,
         g_fixed = left + np.sum(jump * (side > 0), axis=1)
         D = s[rows] * jump[rows, kinks]
         XM = X[rows][:, cols]
-        XM = XM.toarray() if sp.issparse(XM) else np.asarray(XM)
-        r_fixed = np.asarray(X.T @ (s * g_fixed)).ravel()
+        XM = (XM.toarray() if sp.issparse(XM) else np.asarray(XM)) - obj.offset[cols]
+        r_fixed = obj.coef_gradient(s * g_fixed)[0]
         A = np.zeros((size, size))
         rhs = np.zeros(size)
         A[:k, :k] = l2 * np.eye(k)
@@ -426,7 +441,7 @@ def _crossover(loss, obj, l1, l2, positive, W, b, width, gtol, max_rounds=30,
         if l1 > 0 or positive:
             g = g_fixed.copy()
             np.add.at(g, rows, jump[rows, kinks] * np.clip(theta, 0.0, 1.0))
-            grad = np.asarray(X.T @ (s * g)).ravel() + l2 * w_new
+            grad = obj.coef_gradient(s * g)[0] + l2 * w_new
             flipped = free & ((np.sign(w_new) != sigma) if l1 > 0 else (w_new < 0))
             if positive:
                 join = ~free & (grad + l1 < -gtol)
@@ -443,14 +458,20 @@ def _crossover(loss, obj, l1, l2, positive, W, b, width, gtol, max_rounds=30,
 
 
 def _solve_consistent(A, rhs):
-    """A solution of ``A x = rhs`` that satisfies it, or ``None``."""
+    """A solution of ``A x = rhs`` that satisfies it, or ``None``.
+
+    The system is singular when samples on a kink repeat or all share one (then any
+    exact solution will do), so a failed LU solve is retried by least squares.
+    """
     try:
-        sol = np.linalg.solve(A, rhs)
+        candidates = [np.linalg.solve(A, rhs)]
     except np.linalg.LinAlgError:
-        # Singular when samples on a kink repeat: any exact solution will do.
-        sol = np.linalg.lstsq(A, rhs, rcond=None)[0]
-    if np.all(np.isfinite(sol)) and np.allclose(A @ sol, rhs, rtol=1e-9, atol=1e-12):
-        return sol
+        candidates = []
+    for sol in candidates + [None]:
+        if sol is None:
+            sol = np.linalg.lstsq(A, rhs, rcond=None)[0]
+        if np.all(np.isfinite(sol)) and np.allclose(A @ sol, rhs, rtol=1e-9, atol=1e-12):
+            return sol
     return None
 
 

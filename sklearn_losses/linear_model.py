@@ -258,8 +258,8 @@ class LossClassifier(ClassifierMixin, _LossLinearModel):
     fit_intercept : bool, default=True
     class_weight : dict, "balanced" or None, default=None
         Weights per class, multiplied into the sample weights. ``"balanced"`` uses
-        ``n_samples / (n_classes * bincount(y))`` (per label, for 0/1, with multi-label
-        targets).
+        ``sum(sample_weight) / (n_classes * weighted class count)`` (per label, for 0/1,
+        with multi-label targets).
     solver : {"auto", "lbfgs", "highs", "smoothing"}, default="auto"
     tol : float, default=1e-6
     max_iter : int, default=1000
@@ -334,7 +334,7 @@ class LossClassifier(ClassifierMixin, _LossLinearModel):
         if self.multilabel_:
             problems = self._multilabel_problems(y, sw)
         else:
-            problems = self._label_problems(loss, column_or_1d(y), sw)
+            problems = self._label_problems(loss, column_or_1d(y, warn=True), sw)
         coefs, intercepts, n_iters, converged = [], [], [], []
         start = 0
         for y_enc, weights, n_out in problems:
@@ -360,10 +360,16 @@ class LossClassifier(ClassifierMixin, _LossLinearModel):
         n_classes = len(self.classes_)
         if n_classes < 2:
             raise ValueError(
-                "LossClassifier needs samples of at least 2 classes in the data; got only "
-                f"class {self.classes_[0]!r}."
+                "LossClassifier needs samples of at least 2 classes in the data, but the "
+                f"data contain only one class: {self.classes_[0]!r}."
             )
-        sw = sw * self._class_weights(self.classes_, y)
+        weighted = np.unique(y_index[sw > 0])
+        if len(weighted) < 2:
+            raise ValueError(
+                "LossClassifier needs samples of at least 2 classes with positive "
+                f"sample_weight; only class {self.classes_[weighted[0]]!r} has any."
+            )
+        sw = sw * self._class_weights(self.classes_, y, sw)
         if n_classes == 2:
             return [(2.0 * y_index - 1.0, sw, 1)]
         if loss.multinomial:
@@ -385,11 +391,11 @@ class LossClassifier(ClassifierMixin, _LossLinearModel):
             if len(np.unique(column)) < 2:
                 raise ValueError(f"Label {k} of the multi-label y has a single value; "
                                  "each label needs both 0 and 1.")
-            weights = sw * self._class_weights(np.array([0, 1]), column)
+            weights = sw * self._class_weights(np.array([0, 1]), column, sw)
             problems.append((2.0 * column - 1.0, weights, 1))
         return problems
 
-    def _class_weights(self, classes, y):
+    def _class_weights(self, classes, y, sample_weight):
         if self.class_weight is None:
             return 1.0
         if isinstance(self.class_weight, dict):
@@ -399,7 +405,8 @@ class LossClassifier(ClassifierMixin, _LossLinearModel):
                     f"class_weight names classes not in y: {sorted(unknown, key=str)}; "
                     f"the classes are {classes.tolist()}."
                 )
-        weights = compute_class_weight(self.class_weight, classes=classes, y=y)
+        weights = compute_class_weight(self.class_weight, classes=classes, y=y,
+                                       sample_weight=sample_weight)
         return weights[np.searchsorted(classes, y)]
 
     def decision_function(self, X):
@@ -430,27 +437,31 @@ class LossClassifier(ClassifierMixin, _LossLinearModel):
         -------
         proba : ndarray of shape (n_samples, n_classes) or (n_samples, n_labels)
         """
+        check_is_fitted(self)
         scores = self._raw(X)
+        if self._joint_multinomial():
+            return self.loss_.predict_proba(scores)
+        proba = np.column_stack([self.loss_.predict_proba(col) for col in scores.T])
         if self.multilabel_:
-            return self.loss_.predict_proba(scores)
-        if scores.shape[1] == 1:
-            p = self.loss_.predict_proba(scores[:, 0])
-            return np.column_stack([1.0 - p, p])
-        if self.loss_.multinomial:
-            return self.loss_.predict_proba(scores)
+            return proba
+        if proba.shape[1] == 1:
+            return np.column_stack([1.0 - proba[:, 0], proba[:, 0]])
         # One-vs-rest: normalise the per-class probabilities (uniform where all are 0).
-        proba = self.loss_.predict_proba(scores)
         total = proba.sum(axis=1, keepdims=True)
         return np.divide(proba, total, out=np.full_like(proba, 1.0 / proba.shape[1]),
                          where=total > 0)
 
+    def _joint_multinomial(self):
+        return not self.multilabel_ and len(self.classes_) > 2 and self.loss_.multinomial
+
     @available_if(_has_proba)
     def predict_log_proba(self, X):
         """Logarithm of :meth:`predict_proba`, computed stably where the loss can."""
+        check_is_fitted(self)
         log_proba = getattr(self.loss_, "predict_log_proba", None)
         scores = self._raw(X)
         if log_proba is not None and not self.multilabel_ and (
-                scores.shape[1] == 1 or self.loss_.multinomial):
+                scores.shape[1] == 1 or self._joint_multinomial()):
             return log_proba(scores[:, 0] if scores.shape[1] == 1 else scores)
         with np.errstate(divide="ignore"):
             return np.log(self.predict_proba(X))
