@@ -23,6 +23,8 @@ from .losses import (
     SquaredHinge,
 )
 
+from .scorers import SCORERS, get_scorer, loss_scorer, make_loss_scorer
+
 __version__ = "0.1.0"
 
 __all__ = [
@@ -43,4 +45,8 @@ __all__ = [
     "SquaredEpsilonInsensitive",
     "SquaredError",
     "SquaredHinge",
+    "SCORERS",
+    "get_scorer",
+    "loss_scorer",
+    "make_loss_scorer",
 ]

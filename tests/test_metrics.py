@@ -1,0 +1,95 @@
+"""Metrics: hand-worked tables, scikit-learn equivalents, weights and bad input."""
+
+import numpy as np
+import pytest
+from sklearn import metrics as skm
+
+from sklearn_losses import metrics as M
+
+LN = np.log
+
+# (metric, kwargs, y_true, y_pred, sample_weight, expected) — worked by hand.
+TABLE = [
+    (M.mean_squared_error, {}, [0, 0, 0], [1, -2, 3], None, 14 / 3),
+    (M.root_mean_squared_error, {}, [0, 0], [3, 4], None, np.sqrt(12.5)),
+    (M.mean_absolute_error, {}, [0, 0, 0], [1, -2, 3], [1, 1, 2], 9 / 4),
+    (M.huber_loss, {"delta": 1.0}, [0, 0, 0], [0.5, 2, -3], None, 1.375),
+    (M.huber_loss, {"delta": 1.0}, [0, 0, 0], [0.5, 2, -3], [1, 2, 1], 1.40625),
+    (M.huber_loss, {"delta": 2.5}, [1.0], [4.0], None, 2.5 * (3 - 1.25)),
+    (M.pinball_loss, {"quantile": 0.2}, [1, 1], [0, 3], None, 0.9),
+    (M.epsilon_insensitive_loss, {"epsilon": 0.5}, [0, 0, 0], [0.2, 1, -2], None, 2 / 3),
+    (M.squared_epsilon_insensitive_loss, {"epsilon": 0.5}, [0, 0, 0], [0.2, 1, -2], None,
+     2.5 / 3),
+    (M.mean_poisson_deviance, {}, [0, 2], [1, 2], None, 1.0),
+    (M.binary_cross_entropy, {}, [1, 0], [0.8, 0.4], None, -(LN(0.8) + LN(0.6)) / 2),
+    (M.binary_cross_entropy, {}, ["b", "a"], [[0.2, 0.8], [0.6, 0.4]], [3, 1],
+     -(3 * LN(0.8) + LN(0.6)) / 4),
+    (M.binary_cross_entropy, {}, [[1, 0], [1, 1]], [[0.5, 0.5], [0.5, 0.25]], None,
+     (LN(2) * 3 + LN(4)) / 4),
+    (M.categorical_cross_entropy, {"labels": [0, 1, 2]}, [0, 2], [[0.7, 0.2, 0.1], [0.1, 0.1, 0.8]], None,
+     -(LN(0.7) + LN(0.8)) / 2),
+    (M.categorical_cross_entropy, {}, [[1, 0, 0], [0, 0, 1]],
+     [[0.7, 0.2, 0.1], [0.1, 0.1, 0.8]], None, -(LN(0.7) + LN(0.8)) / 2),
+    (M.kl_divergence, {}, [[0.5, 0.5]], [[0.25, 0.75]], None,
+     0.5 * LN(2) + 0.5 * LN(2 / 3)),
+    (M.kl_divergence, {}, [[1.0, 0.0], [0.5, 0.5]], [[0.5, 0.5], [0.5, 0.5]], None, LN(2) / 2),
+    (M.hinge_loss, {}, [1, 0], [0.5, 0.5], None, 1.0),
+    (M.hinge_loss, {}, [0, 1], [[1, -1, 0.5], [0, 2, -3]], None, None),  # filled below
+    (M.squared_hinge_loss, {}, [1, 0], [0.5, 0.5], None, 1.25),
+    (M.modified_huber_loss, {}, [1, 0], [0.5, 3], None, 6.125),
+]
+# One-vs-rest hinge, 3 classes (labels 0, 1 and a third class 2 named by labels= below):
+# sample 1 (class 0): 0 + 0 + 1.5; sample 2 (class 1): 1 + 0 + 0.
+TABLE[18] = (M.hinge_loss, {"labels": [0, 1, 2]}, [0, 1], [[1, -1, 0.5], [0, 2, -3]], None,
+             (1.5 + 1.0) / 2)
+
+
+@pytest.mark.parametrize("metric, kwargs, y_true, y_pred, sw, expected", TABLE,
+                         ids=[f"{row[0].__name__}-{i}" for i, row in enumerate(TABLE)])
+def test_worked_examples(metric, kwargs, y_true, y_pred, sw, expected):
+    assert metric(y_true, y_pred, sample_weight=sw, **kwargs) == pytest.approx(expected,
+                                                                               rel=1e-12)
+
+
+def test_agree_with_scikit_learn_where_it_has_them():
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 50)
+    p = rng.uniform(0.01, 0.99, 50)
+    sw = rng.uniform(0.5, 2, 50)
+    assert M.binary_cross_entropy(y, p, sample_weight=sw) == pytest.approx(
+        skm.log_loss(y, p, sample_weight=sw))
+    decision = rng.normal(size=50)
+    assert M.hinge_loss(y, decision, sample_weight=sw) == pytest.approx(
+        skm.hinge_loss(y, decision, sample_weight=sw))
+    r = rng.normal(size=50)
+    assert M.huber_loss(np.zeros(50), r, delta=0.5) == pytest.approx(
+        np.mean(np.where(np.abs(r) <= 0.5, r**2 / 2, 0.5 * (np.abs(r) - 0.25))))
+
+
+def test_sample_weight_equals_repetition():
+    y_true, y_pred = np.array([0.0, 1.0, 4.0]), np.array([1.0, 1.5, 0.0])
+    weighted = M.huber_loss(y_true, y_pred, sample_weight=[1, 3, 2])
+    repeated = M.huber_loss(np.repeat(y_true, [1, 3, 2]), np.repeat(y_pred, [1, 3, 2]))
+    assert weighted == pytest.approx(repeated)
+
+
+def test_extreme_probabilities_are_finite_and_silent():
+    with np.errstate(all="raise"):
+        for value in (M.binary_cross_entropy([1, 0], [0.0, 1.0]),
+                      M.categorical_cross_entropy([0, 1], [[0.0, 1.0], [1.0, 0.0]]),
+                      M.kl_divergence([[1.0, 0.0]], [[0.0, 1.0]])):
+            assert np.isfinite(value) and value > 30
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: M.huber_loss([1, 2], [1, 2, 3]), "inconsistent numbers of samples"),
+    (lambda: M.huber_loss([1, np.nan], [1, 2]), "NaN"),
+    (lambda: M.huber_loss([1, 2], [1, 2], delta=-1), "delta"),
+    (lambda: M.binary_cross_entropy([0, 1], [0.5, 1.5]), r"probabilities in \[0, 1\]"),
+    (lambda: M.binary_cross_entropy([0, 1, 2], [0.5, 0.5, 0.5]), "needs two classes"),
+    (lambda: M.kl_divergence([[0.5, 0.6]], [[0.5, 0.5]]), "must sum to 1"),
+    (lambda: M.hinge_loss([0, 1, 2], [0.1, 0.2, 0.3]), "1-D decision needs two classes"),
+])
+def test_bad_input(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()

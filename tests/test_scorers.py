@@ -1,0 +1,147 @@
+"""Scorers: tuning alpha with the loss the model is trained on."""
+
+import numpy as np
+import pytest
+import sklearn
+from sklearn.base import clone
+from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris
+from sklearn.model_selection import GridSearchCV, KFold, StratifiedKFold, cross_validate
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from sklearn_losses import (
+    SCORERS,
+    Huber,
+    Loss,
+    LossClassifier,
+    LossRegressor,
+    Quantile,
+    get_scorer,
+    loss_scorer,
+    make_loss_scorer,
+)
+from sklearn_losses import metrics as M
+from sklearn_losses.losses import LOSSES
+
+
+@pytest.fixture(scope="module")
+def diabetes():
+    X, y = load_diabetes(return_X_y=True)
+    return X, y / 50
+
+
+def test_grid_search_best_score_is_mean_huber_over_folds(diabetes):
+    X, y = diabetes
+    pipe = make_pipeline(StandardScaler(), LossRegressor(Huber(delta=0.8), penalty="l1"))
+    cv = KFold(4, shuffle=True, random_state=0)
+    grid = GridSearchCV(pipe, {"lossregressor__alpha": [1e-3, 1e-2, 1e-1]}, cv=cv,
+                        scoring=loss_scorer(pipe)).fit(X, y)
+    best = grid.best_params_["lossregressor__alpha"]
+    by_hand = []
+    for train, test in cv.split(X):
+        model = clone(pipe).set_params(lossregressor__alpha=best).fit(X[train], y[train])
+        by_hand.append(-M.huber_loss(y[test], model.predict(X[test]), delta=0.8))
+    assert grid.best_score_ == pytest.approx(np.mean(by_hand), rel=1e-10)
+
+
+def test_grid_search_classifier_with_binary_cross_entropy():
+    X, y = load_breast_cancer(return_X_y=True)
+    pipe = make_pipeline(StandardScaler(), LossClassifier(penalty="l1"))
+    cv = StratifiedKFold(3, shuffle=True, random_state=0)
+    grid = GridSearchCV(pipe, {"lossclassifier__alpha": [1e-3, 1e-2]}, cv=cv,
+                        scoring=get_scorer("neg_binary_cross_entropy")).fit(X, y)
+    best = grid.best_params_["lossclassifier__alpha"]
+    by_hand = []
+    for train, test in cv.split(X, y):
+        model = clone(pipe).set_params(lossclassifier__alpha=best).fit(X[train], y[train])
+        by_hand.append(-M.binary_cross_entropy(y[test], model.predict_proba(X[test])[:, 1]))
+    assert grid.best_score_ == pytest.approx(np.mean(by_hand), rel=1e-10)
+    # the matching scorer of a log-loss model is the same cross-entropy
+    assert loss_scorer(pipe)(grid.best_estimator_, X, y) == pytest.approx(
+        get_scorer("neg_binary_cross_entropy")(grid.best_estimator_, X, y))
+
+
+def test_tuning_the_loss_parameter(diabetes):
+    X, y = diabetes
+    est = LossRegressor(Quantile(quantile=0.5), penalty="l1", alpha=1e-3)
+    grid = GridSearchCV(est, {"loss__quantile": [0.3, 0.5]}, cv=3,
+                        scoring=make_loss_scorer("quantile", quantile=0.5)).fit(X, y)
+    assert grid.best_params_ == {"loss__quantile": 0.5}
+
+
+def test_cross_validate_with_several_scorers(diabetes):
+    X, y = diabetes
+    names = ["neg_huber_loss", "neg_pinball_loss", "neg_epsilon_insensitive_loss",
+             "neg_mean_squared_error"]
+    res = cross_validate(LossRegressor("huber"), X, y, cv=3,
+                         scoring={name: get_scorer(name) for name in names})
+    for name in names:
+        assert res[f"test_{name}"].shape == (3,) and np.all(res[f"test_{name}"] <= 0)
+    Xc, yc = load_iris(return_X_y=True)
+    names = ["neg_categorical_cross_entropy", "neg_kl_divergence", "neg_log_loss"]
+    res = cross_validate(LossClassifier(alpha=1e-3), Xc, yc, cv=3,
+                         scoring={name: get_scorer(name) for name in names})
+    # KL divergence from one-hot truth is the cross-entropy
+    np.testing.assert_allclose(res["test_neg_kl_divergence"],
+                               res["test_neg_categorical_cross_entropy"])
+    np.testing.assert_allclose(res["test_neg_log_loss"],
+                               res["test_neg_categorical_cross_entropy"])
+    margins = ["neg_hinge_loss", "neg_squared_hinge_loss", "neg_modified_huber_loss"]
+    res = cross_validate(LossClassifier("hinge", alpha=1e-3), Xc, yc, cv=3,
+                         scoring={name: get_scorer(name) for name in margins})
+    assert all(np.all(res[f"test_{name}"] <= 0) for name in margins)
+
+
+@pytest.mark.parametrize("name", sorted(LOSSES))
+def test_every_loss_has_a_matching_scorer(name):
+    if LOSSES[name].is_classifier:
+        X, y = load_iris(return_X_y=True)
+        est = LossClassifier(name, alpha=1e-3).fit(X, y)
+    else:
+        X, y = load_diabetes(return_X_y=True)
+        est = LossRegressor(name, alpha=1e-3).fit(X, y / 50)
+        y = y / 50
+    score = loss_scorer(est)(est, X, y)
+    assert np.isfinite(score) and score <= 0
+
+
+def test_user_loss_is_scored_with_its_own_formula(diabetes):
+    X, y = diabetes
+
+    class LogCosh(Loss):
+        def loss(self, y, raw):
+            return np.logaddexp(y - raw, raw - y) - np.log(2)
+
+        def gradient(self, y, raw):
+            return -np.tanh(y - raw)
+
+    est = LossRegressor(LogCosh(), alpha=1e-3).fit(X, y)
+    expected = -np.mean(LogCosh().loss(y, est.predict(X)))
+    assert loss_scorer(est)(est, X, y) == pytest.approx(expected)
+
+
+def test_scorer_sample_weight_through_metadata_routing(diabetes):
+    X, y = diabetes
+    sw = np.random.default_rng(0).uniform(0.1, 3.0, len(y))
+    with sklearn.config_context(enable_metadata_routing=True):
+        scorer = make_loss_scorer("huber").set_score_request(sample_weight=True)
+        est = LossRegressor("huber").set_fit_request(sample_weight=True)
+        res = cross_validate(est, X, y, cv=KFold(3), scoring=scorer,
+                             params={"sample_weight": sw})
+        cv = KFold(3)
+        for score, (train, test) in zip(res["test_score"], cv.split(X)):
+            model = LossRegressor("huber").fit(X[train], y[train], sample_weight=sw[train])
+            expected = -M.huber_loss(y[test], model.predict(X[test]), sample_weight=sw[test])
+            assert score == pytest.approx(expected, rel=1e-9)
+
+
+def test_get_scorer_names():
+    assert set(SCORERS) >= {"neg_huber_loss", "neg_pinball_loss", "neg_binary_cross_entropy",
+                            "neg_categorical_cross_entropy", "neg_hinge_loss",
+                            "neg_squared_hinge_loss", "neg_modified_huber_loss",
+                            "neg_kl_divergence", "neg_epsilon_insensitive_loss"}
+    assert get_scorer("neg_mean_absolute_error") is not None
+    with pytest.raises(ValueError, match="Unknown scorer 'neg_hubber'.*neg_huber_loss"):
+        get_scorer("neg_hubber")
+    with pytest.raises(ValueError, match="Unknown loss 'hubber'"):
+        make_loss_scorer("hubber")
