@@ -23,6 +23,7 @@ from .losses import (
     SquaredHinge,
 )
 
+from .model_selection import LossClassifierCV, LossRegressorCV, loss_path
 from .scorers import SCORERS, get_scorer, loss_scorer, make_loss_scorer
 
 __version__ = "0.1.0"
@@ -37,7 +38,9 @@ __all__ = [
     "LogLoss",
     "Loss",
     "LossClassifier",
+    "LossClassifierCV",
     "LossRegressor",
+    "LossRegressorCV",
     "ModifiedHuber",
     "PiecewiseLinearLoss",
     "Poisson",
@@ -47,6 +50,7 @@ __all__ = [
     "SquaredHinge",
     "SCORERS",
     "get_scorer",
+    "loss_path",
     "loss_scorer",
     "make_loss_scorer",
 ]

@@ -7,13 +7,19 @@ solver         losses and penalties                 method
                                                     part is made smooth by ``w = w+ - w-``,
                                                     ``w+, w- >= 0``, so removed coefficients
                                                     are exactly 0.
-``highs``      piecewise-linear losses, ``None`` or  the exact linear programme,
-               ``"l1"``                             ``scipy.optimize.linprog`` (HiGHS).
 ``smoothing``  piecewise-linear losses, any penalty smoothing continuation (kinks replaced by
                                                     quadratics of shrinking width, L-BFGS-B
                                                     warm-started) with an exact crossover
                                                     step once the samples on kinks are known.
+``highs``      piecewise-linear losses, ``None`` or  the exact linear programme,
+               ``"l1"`` (only when asked for)       ``scipy.optimize.linprog`` (HiGHS).
 =============  ===================================  ==========================================
+
+Why smoothing by default for piecewise-linear losses, even where the LP is exact:
+measured here on quantile + L1 (n = 2 400, p = 60 and n = 5 000, p = 50), smoothing with
+crossover took 0.03-0.3x the time of ``QuantileRegressor(solver="highs")`` and 0.05-0.25x
+our own HiGHS LP, reaching the same objective (relative gaps below 1e-7); it also warm
+starts along a regularisation path, which HiGHS cannot.
 
 The choice is made from the loss's flags (``smooth``, ``piecewise_linear``) and the
 penalty, never from the loss's class.
@@ -57,7 +63,7 @@ def choose_solver(loss, l2, solver):
         if loss.smooth:
             return "lbfgs"
         if loss.piecewise_linear:
-            return "highs" if l2 == 0 else "smoothing"
+            return "smoothing"
         raise ValueError(
             f"Loss {name!r} is not smooth and not piecewise linear: no solver can reach its "
             "optimum. Set smooth=True on the class if its gradient is continuous."
@@ -114,13 +120,15 @@ def solve(loss, X, y, sample_weight, *, l1, l2, fit_intercept, positive, solver,
     sg0 = g0 * (obj.sample_weight if g0.ndim == 1 else obj.sample_weight[:, None])
     # The gradient at w = 0 sets the scale of "optimal to tol" (its largest entry is
     # alpha_max for an L1 penalty), so tol is relative and free of the data's units.
-    scale = np.max(np.abs(obj.coef_gradient(sg0)), initial=0.0) or 1.0
-    gtol = tol * scale
-    # How small a violation a line search can still reduce is set by the size of the
-    # terms that make up the gradient before they cancel, bounded by max|X| sum|s g|.
+    # The size of the terms that make it up, bounded by max|X| sum|s g|, guards against
+    # a gradient that cancels to ~0 by symmetry, and bounds how small a violation a line
+    # search can still reduce.
     values = X.data if sp.issparse(X) else X
     x_max = max(abs(values.max(initial=0.0)), abs(values.min(initial=0.0)))
-    floor = _PRECISION * max(scale, x_max * np.abs(sg0).sum())
+    terms = x_max * np.abs(sg0).sum()
+    scale = max(np.max(np.abs(obj.coef_gradient(sg0)), initial=0.0), 1e-3 * terms) or 1.0
+    gtol = tol * scale
+    floor = _PRECISION * max(scale, terms)
     with _one_blas_thread():
         if solver == "lbfgs":
             result = _lbfgs(obj, l1, l2, positive, coef_init, b_init, gtol, max_iter,
@@ -308,9 +316,8 @@ def _smoothing(loss, obj, l1, l2, positive, W0, b0, gtol, tol, max_iter, verbose
     passes every optimality check is the exact optimum; otherwise smoothing goes on.
     Smoothing also stops once ``width`` is small enough that the smoothed objective (an
     upper bound exceeding the true one by at most ``width * sum_i s_i sum_k j_ik / 4``)
-    certifies a relative gap below ``tol``. Without an L2 part the crossover system is
-    singular, and the stages also stop when the true objective no longer moves (relative
-    change below ``tol``).
+    certifies a relative gap below ``tol``, or when a stage moves the true objective by
+    less than ``tol / 10`` (relative).
     """
     W, b = W0.astype(float), b0.astype(float)
     raw = obj.raw(W, b)
@@ -335,13 +342,12 @@ def _smoothing(loss, obj, l1, l2, positive, W0, b0, gtol, tol, max_iter, verbose
         n_iter += res.n_iter
         W, b = res.coef, res.intercept
         current = obj.value(W, b) + penalty_value(W, l1, l2)
-        if l2 > 0:
-            exact = _crossover(loss, obj, l1, l2, positive, W, b, width, gtol)
-            if exact is not None:
-                message = f"crossover at smoothing width {width:.3g}."
-                if verbose:
-                    print(f"[smoothing] {message}")
-                return FitResult(*exact, n_iter, True, message)
+        exact = _crossover(loss, obj, l1, l2, positive, W, b, width, gtol)
+        if exact is not None:
+            message = f"crossover at smoothing width {width:.3g}."
+            if verbose:
+                print(f"[smoothing] {message}")
+            return FitResult(*exact, n_iter, True, message)
         if verbose:
             print(f"[smoothing] width {width:.3g}: objective {current:.12g}, {n_iter} iterations")
         # The smoothed objective exceeds the true one by at most width * excess, so a
@@ -349,7 +355,11 @@ def _smoothing(loss, obj, l1, l2, positive, W0, b0, gtol, tol, max_iter, verbose
         if res.converged and stage_gtol == gtol and width * excess <= tol * abs(current):
             return FitResult(W, b, n_iter, True,
                              f"within the smoothing bound at width {width:.3g}.")
-        if l2 == 0 and res.converged and abs(previous - current) <= tol * abs(current):
+        # The error of a smoothed solution shrinks about in proportion to the width, so
+        # a stage that changes the true objective by less than tol / 10 leaves it within
+        # about tol of the optimum (this ends degenerate problems whose guessed kinks
+        # never settle).
+        if abs(previous - current) <= 0.1 * tol * abs(current):
             return FitResult(W, b, n_iter, True, "objective stopped moving.")
         if n_iter >= max_iter:
             message = f"max_iter={max_iter} reached at smoothing width {width:.3g}."
@@ -391,44 +401,56 @@ def _crossover(loss, obj, l1, l2, positive, W, b, width, gtol, max_rounds=30,
     free = w != 0 if (l1 > 0 or positive) else np.ones(n_features, dtype=bool)
     sigma = np.sign(w)
     tiny = 1e-10 * (1.0 + np.abs(beta))
+    n_b = int(obj.fit_intercept)
     for _ in range(max_rounds):
         rows, kinks = np.nonzero(side == 0)
         cols = np.flatnonzero(free)
         m, k = len(rows), len(cols)
-        size = k + m + int(obj.fit_intercept)
-        if size > max_size:
+        if 2 * (k + n_b) > max_size:
             return None
         g_fixed = left + np.sum(jump * (side > 0), axis=1)
         D = s[rows] * jump[rows, kinks]
         XM = X[rows][:, cols]
         XM = (XM.toarray() if sp.issparse(XM) else np.asarray(XM)) - obj.offset[cols]
         r_fixed = obj.coef_gradient(s * g_fixed)[0]
-        A = np.zeros((size, size))
-        rhs = np.zeros(size)
-        A[:k, :k] = l2 * np.eye(k)
-        A[:k, k: k + m] = XM.T * D
-        rhs[:k] = -l1 * sigma[cols] - r_fixed[cols]
-        A[k: k + m, :k] = XM
-        rhs[k: k + m] = beta[rows, kinks]
-        if obj.fit_intercept:
-            A[k: k + m, -1] = 1.0
-            A[-1, k: k + m] = D
-            rhs[-1] = -np.dot(s, g_fixed)
-        sol = _solve_consistent(A, rhs)
-        if sol is None:
-            if m <= k + int(obj.fit_intercept):
+        # Stationarity in (w_F, b): S_w w_F + S_theta theta = rhs_s
+        S_theta = np.vstack([XM.T * D, D[None, :]]) if n_b else XM.T * D
+        rhs_s = np.concatenate([-l1 * sigma[cols] - r_fixed[cols], [-np.dot(s, g_fixed)]]
+                               if n_b else [-l1 * sigma[cols] - r_fixed[cols]])
+        B = np.hstack([XM, np.ones((m, 1))]) if n_b else XM  # on-kink rows: B (w_F, b) = beta
+        wb, rank = None, 0
+        if m >= k + n_b and m > 0:
+            wb, _, rank, _ = np.linalg.lstsq(B, beta[rows, kinks], rcond=None)
+        if rank == k + n_b and m > 0:
+            # At least as many independent samples on kinks as unknowns in (w_F, b): they
+            # fix it (an LP vertex, or w = 0 with many samples on one kink); theta follows.
+            if not np.allclose(B @ wb, beta[rows, kinks], rtol=1e-9, atol=1e-10):
+                # More samples on kinks than (w_F, b) can pass through (the first
+                # guesses of wide smoothing): keep the closest ones on their kinks.
+                far = np.argsort(np.abs(d[rows, kinks]), kind="stable")[k + n_b:]
+                side[rows[far], kinks[far]] = np.where(d[rows[far], kinks[far]] > 0, 1, -1)
+                continue
+            rhs_theta = rhs_s - np.concatenate([l2 * wb[:k], [0.0] * n_b])
+            theta = _theta(S_theta, rhs_theta, gtol)
+            if theta is None:
                 return None
-            # More samples on kinks than (w_F, b) can pass through (the first guesses
-            # of wide smoothing): keep the closest ones on their kinks.
-            far = np.argsort(np.abs(d[rows, kinks]), kind="stable")[k + int(obj.fit_intercept):]
-            side[rows[far], kinks[far]] = np.where(d[rows[far], kinks[far]] > 0, 1, -1)
-            continue
-        theta = sol[k: k + m]
-        if np.any((theta < -1e-12) | (theta > 1 + 1e-12)):
-            theta = _bounded_theta(A, rhs, sol, k, m, gtol) if m else theta
+            w_free, b_new = wb[:k], (wb[k:] if n_b else np.zeros(1))
+        else:
+            # Fewer: solve stationarity and the on-kink rows together (square system).
+            size = k + n_b + m
+            if size > max_size:
+                return None
+            A = np.zeros((size, size))
+            A[:k, :k] = l2 * np.eye(k)
+            A[:k + n_b, k + n_b:] = S_theta
+            A[k + n_b:, :k + n_b] = B
+            sol = _solve_consistent(A, np.concatenate([rhs_s, beta[rows, kinks]]))
+            if sol is None:
+                return None
+            w_free, b_new = sol[:k], (sol[k:k + 1] if n_b else np.zeros(1))
+            theta = sol[k + n_b:]
         w_new = np.zeros(n_features)
-        w_new[cols] = sol[:k]
-        b_new = np.array([sol[-1]]) if obj.fit_intercept else np.zeros(1)
+        w_new[cols] = w_free
         low, high = theta < -1e-12, theta > 1 + 1e-12
         side[rows[low], kinks[low]] = -1
         side[rows[high], kinks[high]] = 1
@@ -475,15 +497,15 @@ def _solve_consistent(A, rhs):
     return None
 
 
-def _bounded_theta(A, rhs, sol, k, m, gtol):
-    """Repeated samples on a kink leave ``theta`` non-unique, and the solve may pick
-    one outside [0, 1]: look for one inside by bounded least squares. Returns the
-    unbounded ``theta`` again (so that samples move sides) if there is none."""
-    on = np.arange(k, k + m)
-    rest = np.setdiff1d(np.arange(len(rhs)), on)  # w_F and b: their stationarity rows
-    A_theta = A[np.ix_(rest, on)]
-    r_theta = rhs[rest] - A[np.ix_(rest, rest)] @ sol[rest]
-    fit = lsq_linear(A_theta, r_theta, bounds=(0.0, 1.0))
-    if np.allclose(A_theta @ fit.x, r_theta, rtol=1e-9, atol=gtol):
-        return fit.x
-    return sol[k: k + m]
+def _theta(S, rhs, gtol):
+    """Subgradient shares ``theta`` with ``S theta = rhs``: the least-squares one, or
+    (repeated samples make it non-unique) one inside [0, 1] if that one is not. Returns
+    ``None`` when no ``theta`` satisfies the equations."""
+    theta = np.linalg.lstsq(S, rhs, rcond=None)[0]
+    if not np.allclose(S @ theta, rhs, rtol=1e-9, atol=gtol):
+        return None
+    if np.any((theta < -1e-12) | (theta > 1 + 1e-12)):
+        fit = lsq_linear(S, rhs, bounds=(0.0, 1.0))
+        if np.allclose(S @ fit.x, rhs, rtol=1e-9, atol=gtol):
+            return fit.x
+    return theta

@@ -53,15 +53,6 @@ class _LossLinearModel(BaseEstimator):
         return _check_sample_weight(sample_weight, X, dtype=np.float64,
                                     ensure_non_negative=True)
 
-    def _solve(self, loss, X, y, sw, W0, b0, n_outputs=1, positive=False, normalizer=None):
-        l1, l2 = penalty_strengths(self.penalty, self.alpha, self.l1_ratio)
-        return solve(
-            loss, X, y, sw, l1=l1, l2=l2, fit_intercept=self.fit_intercept,
-            positive=positive, solver=self.solver, tol=self.tol, max_iter=self.max_iter,
-            coef_init=W0, intercept_init=b0, n_outputs=n_outputs, normalizer=normalizer,
-            verbose=self.verbose,
-        )
-
     def _start(self, loss, y, sw, n_features, n_outputs, index=None):
         """Starting point: the previous solution with warm_start, else w = 0 and the
         intercept-only optimum."""
@@ -76,6 +67,27 @@ class _LossLinearModel(BaseEstimator):
         if self.fit_intercept:
             b0[:] = loss.intercept_only(y, sw)
         return np.zeros((n_outputs, n_features)), b0
+
+    def _fit_problems(self, X, problems, loss, normalizer):
+        """Solve each ``(y_encoded, weights, n_outputs)`` problem; stack the results into
+        ``coef_`` (n_outputs_total, n_features) and ``intercept_``."""
+        X = X.astype(np.float64, copy=False)
+        l1, l2 = penalty_strengths(self.penalty, self.alpha, self.l1_ratio)
+        results, start = [], 0
+        for y_enc, weights, n_out in problems:
+            W0, b0 = self._start(loss, y_enc, weights, X.shape[1], n_out, index=start)
+            results.append(solve(
+                loss, X, y_enc, weights, l1=l1, l2=l2, fit_intercept=self.fit_intercept,
+                positive=getattr(self, "positive", False), solver=self.solver,
+                tol=self.tol, max_iter=self.max_iter, coef_init=W0, intercept_init=b0,
+                n_outputs=n_out, normalizer=normalizer, verbose=self.verbose,
+            ))
+            start += n_out
+        self.coef_ = np.vstack([r.coef for r in results])
+        self.intercept_ = np.concatenate([r.intercept for r in results])
+        self.n_iter_ = int(max(r.n_iter for r in results))
+        self.converged_ = all(r.converged for r in results)
+        self.loss_ = loss
 
     def _raw(self, X):
         check_is_fitted(self)
@@ -179,29 +191,19 @@ class LossRegressor(RegressorMixin, _LossLinearModel):
         self : LossRegressor
         """
         self._validate_params()
-        loss = resolve_loss(self.loss)
         X, y = self._validate_data_xy(X, y, multi_output=True, y_numeric=True)
+        self._fit_problems(X, *self._problems(X, y, sample_weight))
+        if y.ndim == 1:
+            self.coef_, self.intercept_ = self.coef_[0], float(self.intercept_[0])
+        return self
+
+    def _problems(self, X, y, sample_weight):
+        """One independent problem per target column."""
+        loss = resolve_loss(self.loss)
         loss.check_target(y)
         sw = self._sample_weight(sample_weight, X)
-        X = X.astype(np.float64, copy=False)
         Y = np.asarray(y, dtype=np.float64).reshape(len(y), -1)
-        coefs, intercepts, n_iters, converged = [], [], [], []
-        for k in range(Y.shape[1]):
-            W0, b0 = self._start(loss, Y[:, k], sw, X.shape[1], 1, index=k)
-            res = self._solve(loss, X, Y[:, k], sw, W0, b0, positive=self.positive)
-            coefs.append(res.coef[0])
-            intercepts.append(res.intercept[0])
-            n_iters.append(res.n_iter)
-            converged.append(res.converged)
-        coef, intercept = np.array(coefs), np.array(intercepts)
-        if y.ndim == 1:
-            coef, intercept = coef[0], float(intercept[0])
-        self.coef_ = coef
-        self.intercept_ = intercept
-        self.n_iter_ = int(max(n_iters))
-        self.converged_ = bool(all(converged))
-        self.loss_ = loss
-        return self
+        return [(Y[:, k], sw, 1) for k in range(Y.shape[1])], loss, None
 
     def predict(self, X):
         """Predict targets: the inverse link of ``X @ coef_ + intercept_``.
@@ -323,35 +325,22 @@ class LossClassifier(ClassifierMixin, _LossLinearModel):
         self : LossClassifier
         """
         self._validate_params()
-        loss = resolve_loss(self.loss, classifier=True)
         X, y = self._validate_data_xy(X, y, multi_output=True)
+        self._fit_problems(X, *self._problems(X, y, sample_weight))
+        return self
+
+    def _problems(self, X, y, sample_weight):
+        """Encoded binary, multinomial, one-vs-rest or per-label problems (see the class
+        docstring); the normaliser is the sum of the user's sample weights."""
+        loss = resolve_loss(self.loss, classifier=True)
         check_classification_targets(y)
-        target = type_of_target(y, input_name="y")
         sw = self._sample_weight(sample_weight, X)
-        normalizer = float(np.sum(sw))
-        X = X.astype(np.float64, copy=False)
-        self.multilabel_ = target == "multilabel-indicator"
+        self.multilabel_ = type_of_target(y, input_name="y") == "multilabel-indicator"
         if self.multilabel_:
             problems = self._multilabel_problems(y, sw)
         else:
             problems = self._label_problems(loss, column_or_1d(y, warn=True), sw)
-        coefs, intercepts, n_iters, converged = [], [], [], []
-        start = 0
-        for y_enc, weights, n_out in problems:
-            W0, b0 = self._start(loss, y_enc, weights, X.shape[1], n_out, index=start)
-            res = self._solve(loss, X, y_enc, weights, W0, b0, n_outputs=n_out,
-                              normalizer=normalizer)
-            coefs.append(res.coef)
-            intercepts.append(res.intercept)
-            n_iters.append(res.n_iter)
-            converged.append(res.converged)
-            start += n_out
-        self.coef_ = np.vstack(coefs)
-        self.intercept_ = np.concatenate(intercepts)
-        self.n_iter_ = int(max(n_iters))
-        self.converged_ = bool(all(converged))
-        self.loss_ = loss
-        return self
+        return problems, loss, float(np.sum(sw))
 
     def _label_problems(self, loss, y, sw):
         """Binary: one ±1 problem. Multi-class: one joint multinomial problem for a loss

@@ -1,0 +1,338 @@
+"""Cross-validated estimators that walk a warm-started regularisation path.
+
+``GridSearchCV`` refits from scratch for every alpha and fold. ``LossRegressorCV`` and
+``LossClassifierCV`` instead fit each training fold along a *decreasing* alpha grid,
+each fit starting from the previous solution, score every alpha on the held-out fold
+with the loss's own scorer, and refit the best ``(alpha, l1_ratio)`` on all data.
+
+Folds (and l1 ratios) run through ``joblib`` (:class:`sklearn.utils.parallel.Parallel`)
+with ``n_jobs`` workers, so the work can go to a cluster through joblib's backends with
+no change here, e.g.::
+
+    from joblib import parallel_backend
+    with parallel_backend("dask"):      # or "ray", after registering it
+        LossRegressorCV(n_jobs=-1).fit(X, y)
+"""
+
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import clone
+from sklearn.model_selection import check_cv
+from sklearn.utils.parallel import Parallel, delayed
+from sklearn.utils.validation import validate_data
+
+from ._compat import Interval, StrOptions, _check_sample_weight
+from ._objective import LinearObjective
+from .linear_model import LossClassifier, LossRegressor
+from .losses import LOSSES, Loss
+from .penalties import alpha_max
+from .scorers import get_scorer, loss_scorer
+
+# Pure L2 has no alpha that zeroes the coefficients; its grid starts where an L1 share of
+# 1% would (100 x the largest gradient entry at w = 0), where the coefficients are
+# shrunk to about 1/100 of that gradient's size.
+_L2_RHO = 0.01
+
+
+def _alpha_grid(estimator, X, y, sample_weight, l1_ratio, n_alphas, eps):
+    """Geometric grid from alpha_max down to ``eps * alpha_max``.
+
+    ``alpha_max`` is the smallest alpha for which ``w = 0`` is optimal, from the
+    gradient of the data term at ``w = 0`` with the intercept at its intercept-only
+    optimum (for every output / class), divided by the L1 share ``rho``.
+    """
+    rho = {None: 0.0, "l1": 1.0, "l2": 0.0, "elasticnet": l1_ratio}[estimator.penalty]
+    grad = _gradient_at_zero(estimator, X, y, sample_weight)
+    top = alpha_max(grad, max(rho, _L2_RHO)) or 1.0
+    return np.geomspace(top, top * eps, n_alphas)
+
+
+def _gradient_at_zero(estimator, X, y, sample_weight):
+    """Gradient of the data term at ``w = 0`` (all classes / labels stacked)."""
+    model = estimator._path_model(l1_ratio=0.5, alpha=1.0)
+    problems, loss, normalizer = model._problems(X, y, sample_weight)
+    grads = []
+    for y_enc, weights, n_out in problems:
+        _, b0 = model._start(loss, y_enc, weights, X.shape[1], n_out)
+        obj = LinearObjective(loss.loss_gradient, X, y_enc, weights, model.fit_intercept,
+                              n_out, normalizer)
+        _, dW, _ = obj.value_gradient(np.zeros((n_out, X.shape[1])), b0 + 0.0)
+        grads.append(dW.ravel())
+    return np.concatenate(grads)
+
+
+def _fold_path(model, X, y, sample_weight, train, test, alphas, scorer):
+    """Fit ``model`` along ``alphas`` (warm-started) on ``train``; score each on ``test``."""
+    model = clone(model).set_params(warm_start=True)
+    sw = None if sample_weight is None else sample_weight[train]
+    scores = np.empty(len(alphas))
+    for i, alpha in enumerate(alphas):
+        model.set_params(alpha=alpha).fit(X[train], y[train], sample_weight=sw)
+        scores[i] = scorer(model, X[test], y[test])
+    return scores
+
+
+class _LossCVMixin:
+    """Path-walking cross-validation shared by the two CV estimators."""
+
+    _cv_constraints = {
+        "penalty": [StrOptions({"l1", "l2", "elasticnet"})],
+        "alphas": ["array-like", None],
+        "n_alphas": [Interval(Integral, 1, None, closed="left")],
+        "eps": [Interval(Real, 0, 1, closed="neither")],
+        "l1_ratio": [Interval(Real, 0, 1, closed="both"), "array-like"],
+        "cv": ["cv_object"],
+        "scoring": [str, callable, None],
+        "n_jobs": [Integral, None],
+    }
+
+    def _path_model(self, l1_ratio, alpha):
+        names = set(self._base._get_param_names()) - {"l1_ratio", "alpha"}
+        params = {k: v for k, v in self.get_params(deep=False).items() if k in names}
+        return self._base(**params, l1_ratio=l1_ratio, alpha=alpha)
+
+    def fit(self, X, y, sample_weight=None, groups=None):
+        """Cross-validate alpha (and l1_ratio) along warm-started paths, then refit.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        sample_weight : array-like of shape (n_samples,), default=None
+            Used in every fit (scores are unweighted, as in ``GridSearchCV``).
+        groups : array-like of shape (n_samples,), default=None
+            Group labels for group-aware splitters.
+
+        Returns
+        -------
+        self
+        """
+        self._validate_params()
+        X, y = validate_data(self, X, y, accept_sparse=["csr", "csc"],
+                             dtype=[np.float64, np.float32], multi_output=True,
+                             y_numeric=not self._classifier)
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64,
+                                                 ensure_non_negative=True)
+        l1_ratios = np.atleast_1d(np.asarray(self.l1_ratio, dtype=float))
+        if self.penalty != "elasticnet":
+            l1_ratios = l1_ratios[:1]
+        if self.alphas is None:
+            grids = np.array([_alpha_grid(self, X, y, sample_weight, r, self.n_alphas,
+                                          self.eps) for r in l1_ratios])
+        else:
+            alphas = np.sort(np.asarray(self.alphas, dtype=float))[::-1]
+            if np.any(alphas < 0):
+                raise ValueError("alphas must be non-negative.")
+            grids = np.tile(alphas, (len(l1_ratios), 1))
+        cv = check_cv(self.cv, y, classifier=self._classifier)
+        splits = list(cv.split(X, y, groups))
+        base = self._path_model(l1_ratio=l1_ratios[0], alpha=grids[0, 0])
+        scorer = loss_scorer(base) if self.scoring is None else get_scorer(self.scoring)
+        jobs = [(j, k) for j in range(len(l1_ratios)) for k in range(len(splits))]
+        results = Parallel(n_jobs=self.n_jobs, verbose=self.verbose)(
+            delayed(_fold_path)(clone(base).set_params(l1_ratio=l1_ratios[j]),
+                                X, y, sample_weight, *splits[k], grids[j], scorer)
+            for j, k in jobs
+        )
+        scores = np.empty((len(l1_ratios), len(splits), grids.shape[1]))
+        for (j, k), fold_scores in zip(jobs, results):
+            scores[j, k] = fold_scores
+        mean = scores.mean(axis=1)
+        j, i = np.unravel_index(np.argmax(mean), mean.shape)
+        self.alpha_ = float(grids[j, i])
+        self.l1_ratio_ = float(l1_ratios[j])
+        self.alphas_ = grids[0] if len(l1_ratios) == 1 else grids
+        self.best_score_ = float(mean[j, i])
+        self.scores_ = scores
+        self.cv_results_ = self._cv_results(scores, grids, l1_ratios)
+        final = self._path_model(l1_ratio=self.l1_ratio_, alpha=self.alpha_)
+        final.fit(X, y, sample_weight=sample_weight)
+        for name, value in vars(final).items():
+            if name.endswith("_") and not name.startswith("_"):
+                setattr(self, name, value)
+        self.best_estimator_ = final
+        return self
+
+    @staticmethod
+    def _cv_results(scores, grids, l1_ratios):
+        """``GridSearchCV``-style results, one row per (l1_ratio, alpha)."""
+        n_l1, n_splits, n_alphas = scores.shape
+        flat = scores.transpose(0, 2, 1).reshape(-1, n_splits)
+        alphas = grids.ravel()
+        ratios = np.repeat(l1_ratios, n_alphas)
+        mean = flat.mean(axis=1)
+        results = {
+            "param_alpha": alphas,
+            "param_l1_ratio": ratios,
+            "params": [{"alpha": a, "l1_ratio": r} for a, r in zip(alphas, ratios)],
+            "mean_test_score": mean,
+            "std_test_score": flat.std(axis=1),
+            "rank_test_score": (np.argsort(np.argsort(-mean, kind="stable")) + 1),
+        }
+        for k in range(n_splits):
+            results[f"split{k}_test_score"] = flat[:, k]
+        return results
+
+
+_CV_DOC = """
+    Parameters specific to cross-validation
+    ---------------------------------------
+    alphas : array-like or None, default=None
+        Penalty strengths to try (walked from largest to smallest). ``None``: a geometric
+        grid of ``n_alphas`` values from ``alpha_max`` down to ``eps * alpha_max``, where
+        for ``"l1"``/``"elasticnet"`` ``alpha_max`` is the smallest alpha that zeroes
+        every coefficient (from the gradient at the intercept-only solution, for any
+        loss); for ``"l2"`` it is the alpha at which an L1 share of 1% would zero them
+        (100 times the largest gradient entry at ``w = 0``).
+    n_alphas : int, default=30
+    eps : float, default=1e-3
+        ``alpha_min / alpha_max`` of the automatic grid.
+    l1_ratio : float or list of float, default=0.5
+        For ``"elasticnet"``, the L1 share(s) to try; a path is walked for each.
+    cv : int, cross-validation generator or iterable, default=5
+        Anything :func:`sklearn.model_selection.check_cv` accepts.
+    scoring : str, callable or None, default=None
+        ``None`` scores with the loss the model minimises (:func:`loss_scorer`); any
+        scikit-learn or sklearn-losses scorer name or callable is accepted.
+    n_jobs : int or None, default=None
+        Folds (and l1 ratios) in parallel through joblib.
+
+    Attributes
+    ----------
+    alpha_, l1_ratio_ : float
+        The chosen penalty strength and L1 share.
+    alphas_ : ndarray of shape (n_alphas,) or (n_l1_ratio, n_alphas)
+    best_score_ : float
+        Mean cross-validated score of the chosen pair.
+    cv_results_ : dict
+        ``param_alpha``, ``param_l1_ratio``, ``params``, ``split{k}_test_score``,
+        ``mean_test_score``, ``std_test_score``, ``rank_test_score``.
+    best_estimator_ : estimator
+        The model refitted on all data; its fitted attributes (``coef_``,
+        ``intercept_``, ...) are also set here, so this object predicts directly.
+"""
+
+
+class LossRegressorCV(_LossCVMixin, LossRegressor):
+    __doc__ = """:class:`LossRegressor` with alpha (and l1_ratio) chosen by cross-validation
+    along warm-started regularisation paths.
+
+    Other parameters are those of :class:`LossRegressor`.
+    """ + _CV_DOC
+
+    _base = LossRegressor
+    _classifier = False
+    _parameter_constraints = {
+        k: v for k, v in {**LossRegressor._parameter_constraints,
+                          **_LossCVMixin._cv_constraints}.items()
+        if k not in ("alpha", "solver", "warm_start", "positive")
+    }
+
+    def __init__(self, loss="squared_error", *, penalty="l2", alphas=None, n_alphas=30,
+                 eps=1e-3, l1_ratio=0.5, cv=5, scoring=None, n_jobs=None,
+                 fit_intercept=True, tol=1e-6, max_iter=1000, verbose=0):
+        self.loss = loss
+        self.penalty = penalty
+        self.alphas = alphas
+        self.n_alphas = n_alphas
+        self.eps = eps
+        self.l1_ratio = l1_ratio
+        self.cv = cv
+        self.scoring = scoring
+        self.n_jobs = n_jobs
+        self.fit_intercept = fit_intercept
+        self.tol = tol
+        self.max_iter = max_iter
+        self.verbose = verbose
+
+
+class LossClassifierCV(_LossCVMixin, LossClassifier):
+    __doc__ = """:class:`LossClassifier` with alpha (and l1_ratio) chosen by cross-validation
+    along warm-started regularisation paths (stratified folds by default).
+
+    Other parameters are those of :class:`LossClassifier`.
+    """ + _CV_DOC
+
+    _base = LossClassifier
+    _classifier = True
+    _parameter_constraints = {
+        k: v for k, v in {**LossClassifier._parameter_constraints,
+                          **_LossCVMixin._cv_constraints}.items()
+        if k not in ("alpha", "solver", "warm_start")
+    }
+
+    def __init__(self, loss="log_loss", *, penalty="l2", alphas=None, n_alphas=30,
+                 eps=1e-3, l1_ratio=0.5, cv=5, scoring=None, n_jobs=None,
+                 fit_intercept=True, class_weight=None, tol=1e-6, max_iter=1000, verbose=0):
+        self.loss = loss
+        self.penalty = penalty
+        self.alphas = alphas
+        self.n_alphas = n_alphas
+        self.eps = eps
+        self.l1_ratio = l1_ratio
+        self.cv = cv
+        self.scoring = scoring
+        self.n_jobs = n_jobs
+        self.fit_intercept = fit_intercept
+        self.class_weight = class_weight
+        self.tol = tol
+        self.max_iter = max_iter
+        self.verbose = verbose
+
+
+def loss_path(X, y, *, loss="squared_error", penalty="l1", alphas=None, n_alphas=30,
+              eps=1e-3, l1_ratio=0.5, fit_intercept=True, sample_weight=None, tol=1e-6,
+              max_iter=1000, **params):
+    """Coefficients along a decreasing alpha path (warm-started), like ``enet_path``.
+
+    Works for every loss: a classification loss fits :class:`LossClassifier` (labels
+    of any type), a regression loss :class:`LossRegressor`. Extra ``params`` (e.g.
+    ``class_weight``, ``positive``) go to that estimator.
+
+    Returns
+    -------
+    alphas : ndarray of shape (n_alphas,)
+        Decreasing.
+    coefs : ndarray of shape (n_alphas, n_features) or (n_alphas, n_outputs, n_features)
+        ``n_outputs`` for several classes or targets.
+    intercepts : ndarray of shape (n_alphas,) or (n_alphas, n_outputs)
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_diabetes
+    >>> from sklearn_losses import loss_path
+    >>> X, y = load_diabetes(return_X_y=True)
+    >>> alphas, coefs, _ = loss_path(X, y, loss="huber", penalty="l1", n_alphas=5)
+    >>> coefs.shape
+    (5, 10)
+    """
+    classifier = _is_classification(loss)
+    cls = LossClassifier if classifier else LossRegressor
+    model = cls(loss=loss, penalty=penalty, alpha=1.0, l1_ratio=l1_ratio,
+                fit_intercept=fit_intercept, tol=tol, max_iter=max_iter, warm_start=True,
+                **params)
+    if alphas is None:
+        cv_like = (LossClassifierCV if classifier else LossRegressorCV)(
+            loss=loss, penalty=penalty, l1_ratio=l1_ratio, fit_intercept=fit_intercept)
+        Xv, yv = validate_data(cv_like, X, y, accept_sparse=["csr", "csc"],
+                               dtype=[np.float64, np.float32], multi_output=True,
+                               y_numeric=not classifier)
+        sw = None if sample_weight is None else _check_sample_weight(sample_weight, Xv)
+        alphas = _alpha_grid(cv_like, Xv, yv, sw, l1_ratio, n_alphas, eps)
+    alphas = np.sort(np.asarray(alphas, dtype=float))[::-1]
+    coefs, intercepts = [], []
+    for alpha in alphas:
+        model.set_params(alpha=alpha).fit(X, y, sample_weight=sample_weight)
+        coefs.append(np.squeeze(np.copy(model.coef_)))
+        intercepts.append(np.squeeze(np.copy(model.intercept_)))
+    return alphas, np.array(coefs), np.array(intercepts)
+
+
+def _is_classification(loss):
+    if isinstance(loss, Loss):
+        return loss.is_classifier
+    return loss in LOSSES and LOSSES[loss].is_classifier
+
+
