@@ -138,6 +138,9 @@ def solve(loss, X, y, sample_weight, *, l1, l2, fit_intercept, positive, solver,
         else:
             result = _smoothing(loss, obj, l1, l2, positive, coef_init, b_init, gtol,
                                 tol, max_iter, verbose)
+            if not result.converged and l2 == 0:
+                # A degenerate LP can defeat the crossover: HiGHS solves it exactly.
+                result = _highs(loss, obj, l1, positive, tol, max_iter)
     result.intercept = result.intercept - result.coef @ obj.offset
     if not result.converged:
         warnings.warn(
@@ -322,12 +325,14 @@ def _smoothing(loss, obj, l1, l2, positive, W0, b0, gtol, tol, max_iter, verbose
     W, b = W0.astype(float), b0.astype(float)
     raw = obj.raw(W, b)
     beta, jump = loss.kinks(obj.y)
-    # Start about as wide as the typical distance to a kink, or as the spread of the kinks
-    # (the intercept-only start can sit on many kinks at once, as with the hinge loss).
+    # Start about as wide as the typical distance to a kink; from w = 0, at least as wide
+    # as the spread of the kinks (the intercept-only start can sit on many kinks at once,
+    # as with the hinge loss).
     active = obj.sample_weight > 0
-    dist = np.min(np.abs(raw[:, None] - beta), axis=1)[active]
-    spread = np.mean(np.abs(beta[active] - np.mean(beta[active])))
-    width = float(max(np.median(dist), spread)) or 1.0
+    width = float(np.median(np.min(np.abs(raw[:, None] - beta), axis=1)[active]))
+    if not np.any(W):
+        width = max(width, float(np.mean(np.abs(beta[active] - np.mean(beta[active])))))
+    width = width or 1.0
     excess = float(np.dot(obj.sample_weight, jump.sum(axis=1))) / 4
     n_iter, previous, message = 0, np.inf, ""
     for _ in range(max_stages):
@@ -338,7 +343,7 @@ def _smoothing(loss, obj, l1, l2, positive, W0, b0, gtol, tol, max_iter, verbose
         )
         # Early stages only need to find the samples near kinks, not a precise optimum.
         stage_gtol = max(gtol, 1e-2 * width * gtol / tol)
-        res = _lbfgs(smoothed, l1, l2, positive, W, b, stage_gtol, max(max_iter - n_iter, 1), 0)
+        res = _lbfgs(smoothed, l1, l2, positive, W, b, stage_gtol, max_iter, 0)
         n_iter += res.n_iter
         W, b = res.coef, res.intercept
         current = obj.value(W, b) + penalty_value(W, l1, l2)
@@ -359,10 +364,10 @@ def _smoothing(loss, obj, l1, l2, positive, W0, b0, gtol, tol, max_iter, verbose
         # a stage that changes the true objective by less than tol / 10 leaves it within
         # about tol of the optimum (this ends degenerate problems whose guessed kinks
         # never settle).
-        if abs(previous - current) <= 0.1 * tol * abs(current):
+        if stage_gtol == gtol and abs(previous - current) <= 0.1 * tol * abs(current):
             return FitResult(W, b, n_iter, True, "objective stopped moving.")
-        if n_iter >= max_iter:
-            message = f"max_iter={max_iter} reached at smoothing width {width:.3g}."
+        if res.n_iter >= max_iter:
+            message = f"max_iter={max_iter} reached in the stage at width {width:.3g}."
             break
         previous = current
         width /= shrink

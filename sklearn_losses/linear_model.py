@@ -68,9 +68,10 @@ class _LossLinearModel(BaseEstimator):
             b0[:] = loss.intercept_only(y, sw)
         return np.zeros((n_outputs, n_features)), b0
 
-    def _fit_problems(self, X, problems, loss, normalizer):
+    def _fit_problems(self, X, problems, loss, normalizer, squeeze):
         """Solve each ``(y_encoded, weights, n_outputs)`` problem; stack the results into
-        ``coef_`` (n_outputs_total, n_features) and ``intercept_``."""
+        ``coef_`` (n_outputs_total, n_features) and ``intercept_`` (1-D and a float with
+        ``squeeze``, for a single regression target)."""
         X = X.astype(np.float64, copy=False)
         l1, l2 = penalty_strengths(self.penalty, self.alpha, self.l1_ratio)
         results, start = [], 0
@@ -88,6 +89,8 @@ class _LossLinearModel(BaseEstimator):
         self.n_iter_ = int(max(r.n_iter for r in results))
         self.converged_ = all(r.converged for r in results)
         self.loss_ = loss
+        if squeeze:
+            self.coef_, self.intercept_ = self.coef_[0], float(self.intercept_[0])
 
     def _raw(self, X):
         check_is_fitted(self)
@@ -191,19 +194,18 @@ class LossRegressor(RegressorMixin, _LossLinearModel):
         self : LossRegressor
         """
         self._validate_params()
-        X, y = self._validate_data_xy(X, y, multi_output=True, y_numeric=True)
-        self._fit_problems(X, *self._problems(X, y, sample_weight))
-        if y.ndim == 1:
-            self.coef_, self.intercept_ = self.coef_[0], float(self.intercept_[0])
+        self._fit_problems(*self._prepare(X, y, sample_weight))
         return self
 
-    def _problems(self, X, y, sample_weight):
-        """One independent problem per target column."""
+    def _prepare(self, X, y, sample_weight):
+        """Validated X and one independent problem per target column."""
+        X, y = self._validate_data_xy(X, y, multi_output=True, y_numeric=True)
         loss = resolve_loss(self.loss)
         loss.check_target(y)
         sw = self._sample_weight(sample_weight, X)
         Y = np.asarray(y, dtype=np.float64).reshape(len(y), -1)
-        return [(Y[:, k], sw, 1) for k in range(Y.shape[1])], loss, None
+        problems = [(Y[:, k], sw, 1) for k in range(Y.shape[1])]
+        return X, problems, loss, None, y.ndim == 1
 
     def predict(self, X):
         """Predict targets: the inverse link of ``X @ coef_ + intercept_``.
@@ -325,13 +327,14 @@ class LossClassifier(ClassifierMixin, _LossLinearModel):
         self : LossClassifier
         """
         self._validate_params()
-        X, y = self._validate_data_xy(X, y, multi_output=True)
-        self._fit_problems(X, *self._problems(X, y, sample_weight))
+        self._fit_problems(*self._prepare(X, y, sample_weight))
         return self
 
-    def _problems(self, X, y, sample_weight):
-        """Encoded binary, multinomial, one-vs-rest or per-label problems (see the class
-        docstring); the normaliser is the sum of the user's sample weights."""
+    def _prepare(self, X, y, sample_weight):
+        """Validated X and the encoded binary, multinomial, one-vs-rest or per-label
+        problems (see the class docstring); the normaliser is the sum of the user's
+        sample weights."""
+        X, y = self._validate_data_xy(X, y, multi_output=True)
         loss = resolve_loss(self.loss, classifier=True)
         check_classification_targets(y)
         sw = self._sample_weight(sample_weight, X)
@@ -340,7 +343,7 @@ class LossClassifier(ClassifierMixin, _LossLinearModel):
             problems = self._multilabel_problems(y, sw)
         else:
             problems = self._label_problems(loss, column_or_1d(y, warn=True), sw)
-        return problems, loss, float(np.sum(sw))
+        return X, problems, loss, float(np.sum(sw)), False
 
     def _label_problems(self, loss, y, sw):
         """Binary: one ±1 problem. Multi-class: one joint multinomial problem for a loss

@@ -20,7 +20,7 @@ import numpy as np
 from sklearn.base import clone
 from sklearn.model_selection import check_cv
 from sklearn.utils.parallel import Parallel, delayed
-from sklearn.utils.validation import validate_data
+from sklearn.utils.validation import column_or_1d, validate_data
 
 from ._compat import Interval, StrOptions, _check_sample_weight
 from ._objective import LinearObjective
@@ -40,7 +40,9 @@ def _alpha_grid(estimator, X, y, sample_weight, l1_ratio, n_alphas, eps):
 
     ``alpha_max`` is the smallest alpha for which ``w = 0`` is optimal, from the
     gradient of the data term at ``w = 0`` with the intercept at its intercept-only
-    optimum (for every output / class), divided by the L1 share ``rho``.
+    optimum (for every output / class), divided by the L1 share ``rho``. It is exact
+    where that gradient is unique, and an upper bound where many samples sit on a kink
+    (hinge).
     """
     rho = {None: 0.0, "l1": 1.0, "l2": 0.0, "elasticnet": l1_ratio}[estimator.penalty]
     grad = _gradient_at_zero(estimator, X, y, sample_weight)
@@ -51,25 +53,50 @@ def _alpha_grid(estimator, X, y, sample_weight, l1_ratio, n_alphas, eps):
 def _gradient_at_zero(estimator, X, y, sample_weight):
     """Gradient of the data term at ``w = 0`` (all classes / labels stacked)."""
     model = estimator._path_model(l1_ratio=0.5, alpha=1.0)
-    problems, loss, normalizer = model._problems(X, y, sample_weight)
+    X, problems, loss, normalizer, _ = model._prepare(X, y, sample_weight)
+    X = X.astype(np.float64, copy=False)
     grads = []
     for y_enc, weights, n_out in problems:
         _, b0 = model._start(loss, y_enc, weights, X.shape[1], n_out)
         obj = LinearObjective(loss.loss_gradient, X, y_enc, weights, model.fit_intercept,
                               n_out, normalizer)
-        _, dW, _ = obj.value_gradient(np.zeros((n_out, X.shape[1])), b0 + 0.0)
-        grads.append(dW.ravel())
+        W0 = np.zeros((n_out, X.shape[1]))
+        _, g = loss.loss_gradient(y_enc, obj.raw(W0, b0))
+        if loss.piecewise_linear and model.fit_intercept:
+            g = _balanced_subgradient(loss, y_enc, obj.raw(W0, b0), g, obj.sample_weight)
+        sg = g * (obj.sample_weight if g.ndim == 1 else obj.sample_weight[:, None])
+        grads.append(obj.coef_gradient(sg).ravel())
     return np.concatenate(grads)
 
 
+def _balanced_subgradient(loss, y, raw, g, s):
+    """A subgradient at the intercept-only optimum that makes the intercept optimal.
+
+    Samples sitting on a kink there (the median, for absolute error) may take any slope
+    in their jump; one common share is chosen so that ``sum_i s_i g_i = 0``. Any such
+    subgradient gives an upper bound on alpha_max, exact when it is unique.
+    """
+    beta, jump = loss.kinks(y)
+    at = np.isclose(raw[:, None], beta, rtol=1e-12, atol=1e-12)
+    room = np.sum(s[:, None] * jump * at)
+    if room == 0:
+        return g
+    share = np.clip(-np.dot(s, g) / room, 0.0, 1.0)
+    return g + np.sum(jump * at, axis=1) * share
+
+
 def _fold_path(model, X, y, sample_weight, train, test, alphas, scorer):
-    """Fit ``model`` along ``alphas`` (warm-started) on ``train``; score each on ``test``."""
+    """Fit ``model`` along ``alphas`` on ``train``, each fit warm-started from the last;
+    score each on ``test``. Validation and label encoding are done once per fold."""
     model = clone(model).set_params(warm_start=True)
     sw = None if sample_weight is None else sample_weight[train]
+    prepared = model._prepare(X[train], y[train], sw)
+    X_test, y_test = X[test], y[test]
     scores = np.empty(len(alphas))
     for i, alpha in enumerate(alphas):
-        model.set_params(alpha=alpha).fit(X[train], y[train], sample_weight=sw)
-        scores[i] = scorer(model, X[test], y[test])
+        model.alpha = alpha
+        model._fit_problems(*prepared)
+        scores[i] = scorer(model, X_test, y_test)
     return scores
 
 
@@ -112,6 +139,8 @@ class _LossCVMixin:
         X, y = validate_data(self, X, y, accept_sparse=["csr", "csc"],
                              dtype=[np.float64, np.float32], multi_output=True,
                              y_numeric=not self._classifier)
+        if self._classifier and y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64,
                                                  ensure_non_negative=True)

@@ -2,7 +2,14 @@
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from sklearn_losses import Huber, LossClassifier, LossRegressor, Quantile
+from sklearn_losses import (
+    Huber,
+    LossClassifier,
+    LossClassifierCV,
+    LossRegressor,
+    LossRegressorCV,
+    Quantile,
+)
 
 # tol=1e-10: the sample-weight equivalence checks compare predictions at rtol=1e-7, finer
 # than the default tol=1e-6 resolves.
@@ -27,7 +34,18 @@ CLASSIFIERS = [
 ]
 
 
+CV_ESTIMATORS = [
+    LossRegressorCV("huber", penalty="l1", n_alphas=4, cv=3),
+    LossClassifierCV(penalty="elasticnet", l1_ratio=[0.3, 0.9], n_alphas=4, cv=3),
+]
+
+
 def expected_failures(estimator):
+    if isinstance(estimator, (LossRegressorCV, LossClassifierCV)):
+        reason = ("repeating a sample changes the cross-validation folds, so weights and "
+                  "repetitions pick their alpha on different splits")
+        return {"check_sample_weight_equivalence_on_dense_data": reason,
+                "check_sample_weight_equivalence_on_sparse_data": reason}
     if getattr(estimator, "loss", None) == "modified_huber":
         return {"check_classifiers_multilabel_output_format_predict_proba":
                 "modified Huber probabilities are exactly 0 or 1 beyond the margin "
@@ -39,6 +57,7 @@ def expected_failures(estimator):
     return {}
 
 
-@parametrize_with_checks(REGRESSORS + CLASSIFIERS, expected_failed_checks=expected_failures)
+@parametrize_with_checks(REGRESSORS + CLASSIFIERS + CV_ESTIMATORS,
+                          expected_failed_checks=expected_failures)
 def test_sklearn_compatible(estimator, check):
     check(estimator)

@@ -1,0 +1,123 @@
+"""CV estimators and loss_path against GridSearchCV and the definition of alpha_max."""
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris
+from sklearn.model_selection import GridSearchCV, GroupKFold, KFold, StratifiedKFold
+from sklearn.preprocessing import StandardScaler
+
+from sklearn_losses import (
+    Huber,
+    LossClassifier,
+    LossClassifierCV,
+    LossRegressor,
+    LossRegressorCV,
+    loss_path,
+    loss_scorer,
+)
+
+
+@pytest.fixture(scope="module")
+def regression():
+    X, y = load_diabetes(return_X_y=True)
+    return StandardScaler().fit_transform(X), y / 50
+
+
+@pytest.fixture(scope="module")
+def classification():
+    X, y = load_breast_cancer(return_X_y=True)
+    return StandardScaler().fit_transform(X)[:, :12], y
+
+
+@pytest.mark.parametrize("penalty", ["l1", "elasticnet"])
+@pytest.mark.parametrize("loss", [Huber(delta=0.5), "squared_error", "quantile"],
+                         ids=["huber", "squared_error", "quantile"])
+def test_regressor_cv_chooses_grid_search_alpha(regression, loss, penalty):
+    X, y = regression
+    cv = KFold(4, shuffle=True, random_state=0)
+    model = LossRegressorCV(loss, penalty=penalty, n_alphas=8, cv=cv).fit(X, y)
+    grid = GridSearchCV(LossRegressor(loss, penalty=penalty), {"alpha": model.alphas_},
+                        cv=cv, scoring=loss_scorer(model)).fit(X, y)
+    assert model.alpha_ == grid.best_params_["alpha"]
+    np.testing.assert_allclose(model.cv_results_["mean_test_score"],
+                               grid.cv_results_["mean_test_score"], rtol=1e-5)
+    assert model.best_score_ == pytest.approx(grid.best_score_, rel=1e-5)
+    refit = LossRegressor(loss, penalty=penalty, alpha=model.alpha_).fit(X, y)
+    np.testing.assert_allclose(model.coef_, refit.coef_)
+    np.testing.assert_allclose(model.predict(X), refit.predict(X))
+
+
+@pytest.mark.parametrize("penalty", ["l1", "elasticnet"])
+@pytest.mark.parametrize("loss", ["log_loss", "squared_hinge"])
+def test_classifier_cv_chooses_grid_search_alpha(classification, loss, penalty):
+    X, y = classification
+    cv = StratifiedKFold(3, shuffle=True, random_state=0)
+    model = LossClassifierCV(loss, penalty=penalty, n_alphas=8, cv=cv).fit(X, y)
+    grid = GridSearchCV(LossClassifier(loss, penalty=penalty), {"alpha": model.alphas_},
+                        cv=cv, scoring=loss_scorer(model)).fit(X, y)
+    assert model.alpha_ == grid.best_params_["alpha"]
+    np.testing.assert_allclose(model.cv_results_["mean_test_score"],
+                               grid.cv_results_["mean_test_score"], rtol=1e-5)
+    assert set(model.classes_) == {0, 1} and model.predict(X).shape == y.shape
+
+
+def test_l1_ratio_list_and_cv_results(regression):
+    X, y = regression
+    model = LossRegressorCV("huber", penalty="elasticnet", l1_ratio=[0.2, 0.9], n_alphas=5,
+                            cv=3).fit(X, y)
+    assert model.alphas_.shape == (2, 5)
+    assert model.l1_ratio_ in (0.2, 0.9)
+    res = model.cv_results_
+    assert len(res["params"]) == 10
+    for key in ("param_alpha", "param_l1_ratio", "mean_test_score", "std_test_score",
+                "rank_test_score", "split0_test_score", "split2_test_score"):
+        assert len(res[key]) == 10
+    best = np.argmax(res["mean_test_score"])
+    assert res["rank_test_score"][best] == 1
+    assert res["params"][best] == {"alpha": model.alpha_, "l1_ratio": model.l1_ratio_}
+
+
+def test_alpha_max_zeroes_every_coefficient(regression, classification):
+    # exact where the gradient at the intercept-only optimum is unique; for the hinge
+    # (many samples on one kink there) it is an upper bound
+    for X, y, loss, exact in [(*regression, "huber", True), (*regression, "quantile", True),
+                              (*classification, "log_loss", True),
+                              (*classification, "hinge", False)]:
+        alphas, coefs, _ = loss_path(X, y, loss=loss, penalty="l1", n_alphas=4, eps=0.1)
+        assert np.all(coefs[0] == 0), loss
+        assert np.any(coefs[-1] != 0), loss
+        if exact:
+            below = loss_path(X, y, loss=loss, penalty="l1", alphas=[alphas[0] * 0.98])[1]
+            assert np.any(below != 0), loss
+
+
+def test_loss_path_shapes_and_multiclass():
+    X, y = load_iris(return_X_y=True)
+    alphas, coefs, intercepts = loss_path(X, y, loss="log_loss", penalty="l1", n_alphas=6)
+    assert np.all(np.diff(alphas) < 0)
+    assert coefs.shape == (6, 3, 4) and intercepts.shape == (6, 3)
+    assert np.sum(coefs[-1] != 0) > np.sum(coefs[1] != 0)
+
+
+def test_groups_and_custom_scoring(regression):
+    X, y = regression
+    groups = np.arange(len(y)) % 7
+    model = LossRegressorCV("huber", penalty="l1", n_alphas=4, cv=GroupKFold(3),
+                            scoring="neg_mean_absolute_error").fit(X, y, groups=groups)
+    assert model.best_score_ < 0 and len(model.cv_results_["split2_test_score"]) == 4
+
+
+def test_l2_grid_is_data_scaled(regression):
+    X, y = regression
+    model = LossRegressorCV("squared_error", penalty="l2", n_alphas=5, cv=3).fit(X, y)
+    small = LossRegressor(penalty="l2", alpha=model.alphas_[0]).fit(X, y)
+    ols = LossRegressor(penalty=None).fit(X, y)
+    assert np.abs(small.coef_).max() < 0.1 * np.abs(ols.coef_).max()
+
+
+def test_parallel_folds_give_the_same_result(regression):
+    X, y = regression
+    one = LossRegressorCV("huber", penalty="l1", n_alphas=5, cv=3).fit(X, y)
+    two = LossRegressorCV("huber", penalty="l1", n_alphas=5, cv=3, n_jobs=2).fit(X, y)
+    np.testing.assert_allclose(one.cv_results_["mean_test_score"],
+                               two.cv_results_["mean_test_score"])
