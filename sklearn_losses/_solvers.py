@@ -30,6 +30,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
+from scipy import linalg
+from scipy.linalg import LinAlgError, LinAlgWarning
 from scipy.optimize import Bounds, linprog, lsq_linear, minimize
 from sklearn.exceptions import ConvergenceWarning
 from threadpoolctl import ThreadpoolController  # a dependency of scikit-learn
@@ -86,7 +88,16 @@ def choose_solver(loss, l2, solver):
     return solver
 
 
+# Up to this many features, half squared error works on the p x p Gram matrix: an exact
+# linear solve for L2 / no penalty, O(p^2) objective evaluations for L1 (n >> p).
+_GRAM_MAX_FEATURES = 1000
+
 _threadpools = []
+
+
+def _column_extreme(X, reduce):
+    """Column-wise max or min of dense or sparse X, without a temporary copy."""
+    return np.asarray(reduce(X, axis=0).toarray() if sp.issparse(X) else reduce(X, axis=0)).ravel()
 
 
 def _one_blas_thread():
@@ -104,7 +115,8 @@ def _one_blas_thread():
 
 
 def solve(loss, X, y, sample_weight, *, l1, l2, fit_intercept, positive, solver, tol,
-          max_iter, coef_init, intercept_init, n_outputs=1, normalizer=None, verbose=0):
+          max_iter, coef_init, intercept_init, n_outputs=1, normalizer=None, verbose=0,
+          cache=None):
     """Minimise the penalised objective; return a :class:`FitResult`.
 
     ``coef_init``/``intercept_init`` (shapes ``(n_outputs, n_features)``, ``(n_outputs,)``)
@@ -118,19 +130,27 @@ def solve(loss, X, y, sample_weight, *, l1, l2, fit_intercept, positive, solver,
     b_init = intercept_init + coef_init @ obj.offset
     _, g0 = obj.loss_gradient(obj.y, obj.raw(np.zeros_like(coef_init), intercept_init))
     sg0 = g0 * (obj.sample_weight if g0.ndim == 1 else obj.sample_weight[:, None])
-    # The gradient at w = 0 sets the scale of "optimal to tol" (its largest entry is
-    # alpha_max for an L1 penalty), so tol is relative and free of the data's units.
-    # The size of the terms that make it up, bounded by max|X| sum|s g|, guards against
-    # a gradient that cancels to ~0 by symmetry, and bounds how small a violation a line
+    # The gradient at w = 0, for standardised features, sets the scale of "optimal to
+    # tol" (its largest entry is alpha_max for an L1 penalty), so tol is relative and free
+    # of the data's units. The size of the terms that make it up guards against a
+    # gradient that cancels to ~0 by symmetry, and bounds how small a violation a line
     # search can still reduce.
-    values = X.data if sp.issparse(X) else X
-    x_max = max(abs(values.max(initial=0.0)), abs(values.min(initial=0.0)))
-    terms = x_max * np.abs(sg0).sum()
-    scale = max(np.max(np.abs(obj.coef_gradient(sg0)), initial=0.0), 1e-3 * terms) or 1.0
+    spread = np.maximum(np.abs(_column_extreme(X, np.max) - obj.offset),
+                        np.abs(_column_extreme(X, np.min) - obj.offset)) / obj.col_scale
+    terms = np.abs(sg0).sum() * np.max(spread, initial=1.0)
+    g_standardised = obj.coef_gradient(sg0) / obj.col_scale
+    scale = max(np.max(np.abs(g_standardised), initial=0.0), 1e-3 * terms) or 1.0
     gtol = tol * scale
     floor = _PRECISION * max(scale, terms)
+    gram = (solver == "lbfgs" and loss.quadratic and n_outputs == 1
+            and X.shape[1] <= _GRAM_MAX_FEATURES)
     with _one_blas_thread():
-        if solver == "lbfgs":
+        if gram:
+            cache = {} if cache is None else cache
+            cache["gram"] = obj.use_gram(cache.get("gram"))
+        if gram and l1 == 0 and not positive:
+            result = _normal_equations(obj, l2)
+        elif solver == "lbfgs":
             result = _lbfgs(obj, l1, l2, positive, coef_init, b_init, gtol, max_iter,
                             verbose, floor=floor)
         elif solver == "highs":
@@ -156,16 +176,25 @@ def solve(loss, X, y, sample_weight, *, l1, l2, fit_intercept, positive, solver,
 
 
 class _Packing:
-    """L-BFGS-B variables ``z = [W+, W-, b]`` (``W-`` only for an L1 part without
-    ``positive``; ``W+`` free when there is neither) and the penalised objective on ``z``."""
+    """L-BFGS-B variables ``z = [V+, V-, b]`` and the penalised objective on ``z``.
+
+    ``V = W * scale`` are the coefficients of implicitly standardised features
+    (``scale`` = the columns' weighted standard deviations, see ``LinearObjective``): a
+    diagonal preconditioner, so that features in very different units (1e-6 next to
+    1e6) converge together and ``gtol`` means the same for each. ``V-`` exists only for
+    an L1 part without ``positive``; ``V+`` is free when there is neither.
+    """
 
     def __init__(self, obj, l1, l2, positive, n_features):
         self.obj, self.l1, self.l2 = obj, l1, l2
         self.shape = (obj.n_outputs, n_features)
         self.m = obj.n_outputs * n_features
+        self.scale = np.tile(obj.col_scale, obj.n_outputs)
         self.bounded = l1 > 0 or positive
         self.split = l1 > 0 and not positive
         self.n_blocks = 2 if self.split else 1
+        # The L1 cost of V+ and V- per unit: l1 |w| = (l1 / scale) |v|.
+        self.l1_cost = np.tile(l1 / self.scale, self.n_blocks)
         n_b = obj.n_outputs if obj.fit_intercept else 0
         size = self.n_blocks * self.m + n_b
         lower = np.full(size, -np.inf)
@@ -174,30 +203,33 @@ class _Packing:
         self.bounds = Bounds(lower, np.full(size, np.inf))
 
     def pack(self, W, b):
-        w = W.ravel()
-        parts = [np.maximum(w, 0), np.maximum(-w, 0)] if self.split else [
-            np.maximum(w, 0) if self.bounded else w]
+        v = W.ravel() * self.scale
+        parts = [np.maximum(v, 0), np.maximum(-v, 0)] if self.split else [
+            np.maximum(v, 0) if self.bounded else v]
         if self.obj.fit_intercept:
             parts.append(b)
         return np.concatenate(parts).astype(np.float64)
 
     def unpack(self, z):
         m = self.m
-        w = z[:m] - z[m: 2 * m] if self.split else z[:m]
+        v = z[:m] - z[m: 2 * m] if self.split else z[:m]
         b = z[self.n_blocks * m:] if self.obj.fit_intercept else np.zeros(self.obj.n_outputs)
-        return w.reshape(self.shape), b
+        return (v / self.scale).reshape(self.shape), b
 
     def fun(self, z):
         W, b = self.unpack(z)
+        w = W.ravel()
         value, dW, db = self.obj.value_gradient(W, b)
-        gw = dW.ravel() + self.l2 * W.ravel()
-        value += 0.5 * self.l2 * np.dot(W.ravel(), W.ravel())
+        gv = (dW.ravel() + self.l2 * w) / self.scale
+        value += 0.5 * self.l2 * np.dot(w, w)
+        k = self.n_blocks * self.m
         if self.bounded:
-            value += self.l1 * np.sum(z[: self.n_blocks * self.m])
-        parts = [gw + self.l1, -gw + self.l1] if self.split else [gw + self.l1]
-        if self.obj.fit_intercept:
-            parts.append(db)
-        return value, np.concatenate(parts)
+            value += np.dot(self.l1_cost, z[:k])
+        parts = [gv, -gv] if self.split else [gv]
+        grad = np.concatenate(parts + ([db] if self.obj.fit_intercept else []))
+        if self.bounded:
+            grad[:k] += self.l1_cost
+        return value, grad
 
     def projected_gradient(self, z, grad):
         """Largest violation of the first-order (KKT) conditions at ``z``."""
@@ -247,6 +279,24 @@ def _lbfgs(obj, l1, l2, positive, W0, b0, gtol, max_iter, verbose, floor=0.0,
         return FitResult(W, b, n_iter, True,
                          message + " Stopped at the limit of floating-point precision.")
     return FitResult(W, b, n_iter, False, message)
+
+
+def _normal_equations(obj, l2):
+    """Exact minimiser of the Gram form with an L2 (or no) penalty: ``(G + l2 I) w = c``.
+
+    A singular system (no penalty, collinear features) gets the minimum-norm solution,
+    one of the optima.
+    """
+    G, c, _, y_bar, _ = obj.gram
+    A = G + l2 * np.eye(len(c))
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", LinAlgWarning)
+            w = linalg.solve(A, c, assume_a="pos")
+    except (LinAlgError, LinAlgWarning):
+        w = linalg.lstsq(A, c)[0]
+    b = np.array([y_bar]) if obj.fit_intercept else np.zeros(1)
+    return FitResult(w[None, :], b, 1, True, "solved the normal equations.")
 
 
 # ----------------------------------------------------------------------------- HiGHS LP
@@ -339,7 +389,7 @@ def _smoothing(loss, obj, l1, l2, positive, W0, b0, gtol, tol, max_iter, verbose
         smoothed = LinearObjective(
             lambda y, r, h=width: loss.smoothed_loss_gradient(y, r, h),
             obj.X, obj.y, obj.sample_weight, obj.fit_intercept, normalizer=1.0,
-            offset=obj.offset,
+            offset=obj.offset, col_scale=obj.col_scale,
         )
         # Early stages only need to find the samples near kinks, not a precise optimum.
         stage_gtol = max(gtol, 1e-2 * width * gtol / tol)

@@ -69,19 +69,20 @@ class _LossLinearModel(BaseEstimator):
         return np.zeros((n_outputs, n_features)), b0
 
     def _fit_problems(self, X, problems, loss, normalizer, squeeze):
-        """Solve each ``(y_encoded, weights, n_outputs)`` problem; stack the results into
+        """Solve each ``(y_encoded, weights, n_outputs, cache)`` problem (the cache keeps
+        what a refit on the same data can reuse, e.g. a Gram matrix); stack the results into
         ``coef_`` (n_outputs_total, n_features) and ``intercept_`` (1-D and a float with
         ``squeeze``, for a single regression target)."""
         X = X.astype(np.float64, copy=False)
         l1, l2 = penalty_strengths(self.penalty, self.alpha, self.l1_ratio)
         results, start = [], 0
-        for y_enc, weights, n_out in problems:
+        for y_enc, weights, n_out, cache in problems:
             W0, b0 = self._start(loss, y_enc, weights, X.shape[1], n_out, index=start)
             results.append(solve(
                 loss, X, y_enc, weights, l1=l1, l2=l2, fit_intercept=self.fit_intercept,
                 positive=getattr(self, "positive", False), solver=self.solver,
                 tol=self.tol, max_iter=self.max_iter, coef_init=W0, intercept_init=b0,
-                n_outputs=n_out, normalizer=normalizer, verbose=self.verbose,
+                n_outputs=n_out, normalizer=normalizer, verbose=self.verbose, cache=cache,
             ))
             start += n_out
         self.coef_ = np.vstack([r.coef for r in results])
@@ -204,7 +205,7 @@ class LossRegressor(RegressorMixin, _LossLinearModel):
         loss.check_target(y)
         sw = self._sample_weight(sample_weight, X)
         Y = np.asarray(y, dtype=np.float64).reshape(len(y), -1)
-        problems = [(Y[:, k], sw, 1) for k in range(Y.shape[1])]
+        problems = [(Y[:, k], sw, 1, {}) for k in range(Y.shape[1])]
         return X, problems, loss, None, y.ndim == 1
 
     def predict(self, X):
@@ -338,7 +339,13 @@ class LossClassifier(ClassifierMixin, _LossLinearModel):
         loss = resolve_loss(self.loss, classifier=True)
         check_classification_targets(y)
         sw = self._sample_weight(sample_weight, X)
-        self.multilabel_ = type_of_target(y, input_name="y") == "multilabel-indicator"
+        target = type_of_target(y, input_name="y")
+        if target.endswith("multioutput"):
+            raise ValueError(
+                "LossClassifier supports binary, multiclass or multi-label targets; got "
+                f"{target} y. A 2-D y must be a multi-label indicator matrix of 0 and 1."
+            )
+        self.multilabel_ = target == "multilabel-indicator"
         if self.multilabel_:
             problems = self._multilabel_problems(y, sw)
         else:
@@ -363,10 +370,10 @@ class LossClassifier(ClassifierMixin, _LossLinearModel):
             )
         sw = sw * self._class_weights(self.classes_, y, sw)
         if n_classes == 2:
-            return [(2.0 * y_index - 1.0, sw, 1)]
+            return [(2.0 * y_index - 1.0, sw, 1, {})]
         if loss.multinomial:
-            return [(np.eye(n_classes)[y_index], sw, n_classes)]
-        return [(np.where(y_index == k, 1.0, -1.0), sw, 1) for k in range(n_classes)]
+            return [(np.eye(n_classes)[y_index], sw, n_classes, {})]
+        return [(np.where(y_index == k, 1.0, -1.0), sw, 1, {}) for k in range(n_classes)]
 
     def _multilabel_problems(self, Y, sw):
         if not np.all(np.isin(Y, (0, 1))):
@@ -384,7 +391,7 @@ class LossClassifier(ClassifierMixin, _LossLinearModel):
                 raise ValueError(f"Label {k} of the multi-label y has a single value; "
                                  "each label needs both 0 and 1.")
             weights = sw * self._class_weights(np.array([0, 1]), column, sw)
-            problems.append((2.0 * column - 1.0, weights, 1))
+            problems.append((2.0 * column - 1.0, weights, 1, {}))
         return problems
 
     def _class_weights(self, classes, y, sample_weight):

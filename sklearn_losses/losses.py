@@ -62,6 +62,9 @@ class Loss(BaseEstimator):
         The registry name (``LossRegressor(loss=name)``); ``None`` for user losses.
     smooth : bool
         True when the gradient is continuous in ``f`` (L-BFGS-B reaches the optimum).
+    quadratic : bool
+        True for exactly ``(y - f)^2 / 2``, which the solvers may handle through the
+        Gram matrix (closed form for L2).
     is_classifier : bool
         True for margin/probability losses on encoded labels ``y in {-1, +1}``.
     target_min, target_min_inclusive : float, bool
@@ -70,6 +73,7 @@ class Loss(BaseEstimator):
 
     name = None
     smooth = True
+    quadratic = False
     piecewise_linear = False
     is_classifier = False
     target_min = -np.inf
@@ -187,6 +191,7 @@ class SquaredError(Loss):
     r"""Half squared error, :math:`\tfrac12 (y - f)^2` (least squares, ``Ridge``/``Lasso``)."""
 
     name = "squared_error"
+    quadratic = True
 
     def loss(self, y, raw):
         return 0.5 * (y - raw) ** 2

@@ -56,7 +56,7 @@ def _gradient_at_zero(estimator, X, y, sample_weight):
     X, problems, loss, normalizer, _ = model._prepare(X, y, sample_weight)
     X = X.astype(np.float64, copy=False)
     grads = []
-    for y_enc, weights, n_out in problems:
+    for y_enc, weights, n_out, _ in problems:
         _, b0 = model._start(loss, y_enc, weights, X.shape[1], n_out)
         obj = LinearObjective(loss.loss_gradient, X, y_enc, weights, model.fit_intercept,
                               n_out, normalizer)

@@ -161,7 +161,7 @@ def test_no_overflow_for_huge_scores():
     X, y = load_iris(return_X_y=True)
     clf = LossClassifier(alpha=1e-3).fit(X[:100], y[:100])
     far = X[:3] * 1e4
-    with np.errstate(all="raise"):
+    with np.errstate(over="raise", divide="raise", invalid="raise"):
         log_proba = clf.predict_log_proba(far)
     assert np.all(np.isfinite(log_proba))
 
