@@ -146,7 +146,7 @@ class LossRegressor(RegressorMixin, _LossLinearModel):
     converged_ : bool
         Whether the optimality conditions held to ``tol`` (for every target).
     n_features_in_ : int
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
         Defined when ``X`` has string feature names.
 
     Examples
@@ -280,7 +280,7 @@ class LossClassifier(ClassifierMixin, _LossLinearModel):
     n_iter_ : int
     converged_ : bool
     n_features_in_ : int
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
 
     Examples
     --------

@@ -16,6 +16,7 @@ import numpy as np
 from scipy.optimize import minimize_scalar
 from scipy.special import expit, log_expit, log_softmax, logsumexp, softmax
 from sklearn.base import BaseEstimator
+from sklearn.utils.metadata_routing import UNUSED
 
 from ._compat import Interval
 
@@ -56,8 +57,8 @@ class Loss(BaseEstimator):
     :class:`PiecewiseLinearLoss` instead, so that the exact LP and smoothing solvers
     are used.
 
-    Attributes (class level)
-    ------------------------
+    Attributes
+    ----------
     name : str or None
         The registry name (``LossRegressor(loss=name)``); ``None`` for user losses.
     smooth : bool
@@ -372,6 +373,9 @@ class ClassificationLoss(Loss):
     is_classifier = True
     has_proba = False
     multinomial = False
+    # ``raw`` is the data, not routed metadata: no set_predict_proba_request.
+    __metadata_request__predict_proba = {"raw": UNUSED}
+    __metadata_request__predict_log_proba = {"raw": UNUSED}
 
     def predict_proba(self, raw):
         raise AttributeError(f"The {self.name!r} loss does not define probabilities.")

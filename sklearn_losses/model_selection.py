@@ -206,8 +206,10 @@ class _LossCVMixin:
 
 
 _CV_DOC = """
-    Parameters specific to cross-validation
-    ---------------------------------------
+    Parameters
+    ----------
+    loss, penalty, fit_intercept, tol, max_iter, verbose
+        As in the base estimator (``class_weight`` too, for the classifier).
     alphas : array-like or None, default=None
         Penalty strengths to try (walked from largest to smallest). ``None``: a geometric
         grid of ``n_alphas`` values from ``alpha_max`` down to ``eps * alpha_max``, where

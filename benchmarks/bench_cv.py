@@ -1,0 +1,97 @@
+"""Tuning alpha: GridSearchCV(LossRegressor) vs LossRegressorCV, and scikit-learn's CV
+estimators on their own objectives, measured in the same run.
+
+    python benchmarks/bench_cv.py [--n-samples 3000] [--n-features 60] [--repeats 3]
+
+Prints a markdown table of median wall times (interleaved repeats) and ratios.
+"""
+
+import argparse
+import time
+import warnings
+
+import numpy as np
+from sklearn.datasets import make_classification, make_regression
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import ElasticNetCV, LassoCV, LogisticRegressionCV
+from sklearn.model_selection import GridSearchCV, KFold, StratifiedKFold
+
+from sklearn_losses import (
+    LossClassifier,
+    LossClassifierCV,
+    LossRegressor,
+    LossRegressorCV,
+    loss_scorer,
+)
+
+
+def timed(make, repeats):
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        result = make()
+        times.append(time.perf_counter() - start)
+    return float(np.median(times)), result
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n-samples", type=int, default=3000)
+    parser.add_argument("--n-features", type=int, default=60)
+    parser.add_argument("--n-alphas", type=int, default=20)
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args(argv)
+    warnings.simplefilter("ignore", ConvergenceWarning)
+    warnings.simplefilter("ignore", FutureWarning)
+    n, p, k = args.n_samples, args.n_features, args.n_alphas
+    X, y = make_regression(n, p, n_informative=p // 3, noise=10.0, random_state=0)
+    Xc, yc = make_classification(n, p, n_informative=p // 3, random_state=0)
+    kf = KFold(5, shuffle=True, random_state=0)
+    skf = StratifiedKFold(5, shuffle=True, random_state=0)
+    rows = []
+
+    cases = [
+        ("squared_error + l1", "reg", dict(loss="squared_error", penalty="l1"),
+         lambda a: LassoCV(alphas=a, cv=kf)),
+        ("squared_error + elasticnet", "reg", dict(loss="squared_error", penalty="elasticnet"),
+         lambda a: ElasticNetCV(alphas=a, l1_ratio=0.5, cv=kf)),
+        ("huber + l1", "reg", dict(loss="huber", penalty="l1"), None),
+        ("quantile + l1", "reg", dict(loss="quantile", penalty="l1"), None),
+        ("log_loss + l2", "clf", dict(loss="log_loss", penalty="l2"),
+         lambda a: LogisticRegressionCV(Cs=1 / (0.8 * n * a), cv=skf, l1_ratios=(0.0,),
+                                        use_legacy_attributes=False,
+                                        scoring="neg_log_loss")),
+        ("hinge + l2", "clf", dict(loss="hinge", penalty="l2"), None),
+    ]
+    for name, kind, params, sklearn_cv in cases:
+        data, cv = ((X, y), kf) if kind == "reg" else ((Xc, yc), skf)
+        CV, Est = (LossRegressorCV, LossRegressor) if kind == "reg" else (
+            LossClassifierCV, LossClassifier)
+        ours = CV(**params, n_alphas=k, cv=cv)
+        t_ours, fitted = timed(lambda: ours.fit(*data), args.repeats)
+        grid = GridSearchCV(Est(**params), {"alpha": fitted.alphas_}, cv=cv,
+                            scoring=loss_scorer(fitted))
+        t_grid, grid = timed(lambda: grid.fit(*data), args.repeats)
+        same = grid.best_params_["alpha"] == fitted.alpha_
+        row = [name, f"{t_grid:.2f}", f"{t_ours:.2f}", f"{t_grid / t_ours:.1f}x",
+               "yes" if same else "no"]
+        if sklearn_cv is not None:
+            t_sk, _ = timed(lambda: sklearn_cv(fitted.alphas_).fit(*data), args.repeats)
+            row += [type(sklearn_cv(fitted.alphas_)).__name__, f"{t_sk:.2f}",
+                    f"{t_ours / t_sk:.1f}x"]
+        else:
+            row += ["-", "-", "-"]
+        rows.append(row)
+        print(" | ".join(row), flush=True)
+
+    header = ["problem", "GridSearchCV (s)", "ours CV (s)", "speed-up", "same alpha",
+              "scikit-learn CV", "its time (s)", "ours / it"]
+    print(f"\n{k} alphas x 5 folds, n={n}, p={p}\n")
+    print("| " + " | ".join(header) + " |")
+    print("|" + "---|" * len(header))
+    for row in rows:
+        print("| " + " | ".join(row) + " |")
+
+
+if __name__ == "__main__":
+    main()
