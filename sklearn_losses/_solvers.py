@@ -95,6 +95,33 @@ _GRAM_MAX_FEATURES = 1000
 _threadpools = []
 
 
+def _scales(loss, X, y, sample_weight, fit_intercept, n_outputs, normalizer):
+    """What a problem's tolerances are measured against; the same for every refit on the
+    same data (a path, warm starts), so they are computed once and cached.
+
+    The gradient at w = 0 (intercept at its intercept-only optimum), for standardised
+    features, sets the scale of "optimal to tol": its largest entry is alpha_max for an
+    L1 penalty, so tol is relative and free of the data's units. The size of the terms
+    that make it up guards against a gradient that cancels to ~0 by symmetry, and bounds
+    how small a violation a line search can still reduce.
+
+    Returns ``(offset, col_scale, scale, terms)``.
+    """
+    obj = LinearObjective(loss.loss_gradient, X, y, sample_weight, fit_intercept, n_outputs,
+                          normalizer)
+    b0 = np.zeros(n_outputs)
+    if fit_intercept:
+        b0[:] = loss.intercept_only(y, sample_weight)
+    _, g0 = obj.loss_gradient(y, obj.raw(np.zeros((n_outputs, X.shape[1])), b0))
+    sg0 = g0 * (obj.sample_weight if g0.ndim == 1 else obj.sample_weight[:, None])
+    spread = np.maximum(np.abs(_column_extreme(X, np.max) - obj.offset),
+                        np.abs(_column_extreme(X, np.min) - obj.offset)) / obj.col_scale
+    terms = np.abs(sg0).sum() * np.max(spread, initial=1.0)
+    g_standardised = obj.coef_gradient(sg0) / obj.col_scale
+    scale = max(np.max(np.abs(g_standardised), initial=0.0), 1e-3 * terms) or 1.0
+    return obj.offset, obj.col_scale, scale, terms
+
+
 def _column_extreme(X, reduce):
     """Column-wise max or min of dense or sparse X, without a temporary copy."""
     return np.asarray(reduce(X, axis=0).toarray() if sp.issparse(X) else reduce(X, axis=0)).ravel()
@@ -124,29 +151,21 @@ def solve(loss, X, y, sample_weight, *, l1, l2, fit_intercept, positive, solver,
     conditions do not hold to ``tol`` within ``max_iter``.
     """
     solver = choose_solver(loss, l2, solver)
+    cache = {} if cache is None else cache
+    if "scales" not in cache:
+        cache["scales"] = _scales(loss, X, y, sample_weight, fit_intercept, n_outputs,
+                                  normalizer)
+    offset, col_scale, scale, terms = cache["scales"]
     obj = LinearObjective(loss.loss_gradient, X, y, sample_weight, fit_intercept, n_outputs,
-                          normalizer)
+                          normalizer, offset=offset, col_scale=col_scale)
     # The solvers work with the intercept of implicitly centred data (see LinearObjective).
     b_init = intercept_init + coef_init @ obj.offset
-    _, g0 = obj.loss_gradient(obj.y, obj.raw(np.zeros_like(coef_init), intercept_init))
-    sg0 = g0 * (obj.sample_weight if g0.ndim == 1 else obj.sample_weight[:, None])
-    # The gradient at w = 0, for standardised features, sets the scale of "optimal to
-    # tol" (its largest entry is alpha_max for an L1 penalty), so tol is relative and free
-    # of the data's units. The size of the terms that make it up guards against a
-    # gradient that cancels to ~0 by symmetry, and bounds how small a violation a line
-    # search can still reduce.
-    spread = np.maximum(np.abs(_column_extreme(X, np.max) - obj.offset),
-                        np.abs(_column_extreme(X, np.min) - obj.offset)) / obj.col_scale
-    terms = np.abs(sg0).sum() * np.max(spread, initial=1.0)
-    g_standardised = obj.coef_gradient(sg0) / obj.col_scale
-    scale = max(np.max(np.abs(g_standardised), initial=0.0), 1e-3 * terms) or 1.0
     gtol = tol * scale
     floor = _PRECISION * max(scale, terms)
     gram = (solver == "lbfgs" and loss.quadratic and n_outputs == 1
             and X.shape[1] <= _GRAM_MAX_FEATURES)
     with _one_blas_thread():
         if gram:
-            cache = {} if cache is None else cache
             cache["gram"] = obj.use_gram(cache.get("gram"))
         if gram and l1 == 0 and not positive:
             result = _normal_equations(obj, l2)
