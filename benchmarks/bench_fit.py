@@ -1,0 +1,214 @@
+"""Fit time, objective and memory against the scikit-learn estimator solving the same
+objective, measured in the same run.
+
+    python benchmarks/bench_fit.py            # quick: n in {2000, 20000}, p in {50, 200}
+    python benchmarks/bench_fit.py --full     # n in {2000, 20000, 100000}, p in {50, 200, 1000}
+
+For each pair: median fit time of interleaved repeats, the ratio ours / theirs, the
+objective each reaches (recomputed by one shared function) and the relative gap to the
+better one, and our peak memory beyond X relative to the size of X (tracemalloc). Also
+the fit-time growth in n and in p with the fitted log-log slope. Writes
+``benchmarks/RESULTS.md`` with the machine, library versions and BLAS (threadpoolctl).
+"""
+
+import argparse
+import os
+import platform
+import time
+import tracemalloc
+import warnings
+
+import numpy as np
+import scipy
+import scipy.sparse as sp
+import sklearn
+from sklearn.datasets import make_classification, make_regression
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import (
+    ElasticNet,
+    Lasso,
+    LogisticRegression,
+    QuantileRegressor,
+    Ridge,
+)
+from sklearn.svm import LinearSVC
+from threadpoolctl import threadpool_info
+
+import sklearn_losses
+from sklearn_losses import LossClassifier, LossRegressor
+from sklearn_losses.losses import LOSSES
+from sklearn_losses.penalties import penalty_strengths, penalty_value
+
+
+def objective(loss_name, penalty, alpha, X, y, coef, intercept, l1_ratio=0.5):
+    """The library's objective, for any fitted coefficients (ours or scikit-learn's)."""
+    loss = LOSSES[loss_name]()
+    coef = np.atleast_2d(coef)
+    raw = np.asarray(X @ coef.T) + intercept
+    if loss.is_classifier:
+        classes = np.unique(y)
+        if coef.shape[0] == 1:
+            target, raw = np.where(y == classes[-1], 1.0, -1.0), raw[:, 0]
+        else:
+            target = (y[:, None] == classes[None, :]).astype(float)
+    else:
+        target, raw = y, raw[:, 0]
+    l1, l2 = penalty_strengths(penalty, alpha, l1_ratio)
+    return float(np.mean(loss.loss(target, raw)) + penalty_value(coef, l1, l2))
+
+
+def pairs(n):
+    """(name, data kind, loss, penalty, alpha, ours, theirs) for n samples."""
+    a = 1e-3
+    return [
+        ("Lasso", "reg", "squared_error", "l1", 0.5,
+         LossRegressor(penalty="l1", alpha=0.5), Lasso(alpha=0.5)),
+        ("ElasticNet", "reg", "squared_error", "elasticnet", 0.5,
+         LossRegressor(penalty="elasticnet", alpha=0.5), ElasticNet(alpha=0.5)),
+        ("Ridge", "reg", "squared_error", "l2", 1.0,
+         LossRegressor(penalty="l2", alpha=1.0), Ridge(alpha=n * 1.0)),
+        ("LogisticRegression lbfgs", "bin", "log_loss", "l2", a,
+         LossClassifier(alpha=a), LogisticRegression(C=1 / (n * a))),
+        ("LogisticRegression multinomial", "multi", "log_loss", "l2", a,
+         LossClassifier(alpha=a), LogisticRegression(C=1 / (n * a))),
+        ("LogisticRegression saga L1", "bin", "log_loss", "l1", 1e-2,
+         LossClassifier(penalty="l1", alpha=1e-2),
+         LogisticRegression(C=1 / (n * 1e-2), solver="saga", l1_ratio=1.0, max_iter=1000)),
+        ("QuantileRegressor highs", "reg", "quantile", "l1", 0.1,
+         LossRegressor("quantile", penalty="l1", alpha=0.1),
+         QuantileRegressor(alpha=0.1, solver="highs")),
+        ("LinearSVC hinge", "bin", "hinge", "l2", a,
+         LossClassifier("hinge", alpha=a, fit_intercept=False),
+         LinearSVC(C=1 / (n * a), loss="hinge", fit_intercept=False, max_iter=10000)),
+        ("LinearSVC squared hinge", "bin", "squared_hinge", "l2", a,
+         LossClassifier("squared_hinge", alpha=a, fit_intercept=False),
+         LinearSVC(C=1 / (n * a), fit_intercept=False, max_iter=10000)),
+    ]
+
+
+def make_data(kind, n, p, sparse=False):
+    if kind == "reg":
+        X, y = make_regression(n, p, n_informative=max(p // 5, 1), noise=5.0, random_state=0)
+        y = y / np.std(y)
+    else:
+        X, y = make_classification(n, p, n_informative=max(p // 5, 2),
+                                   n_classes=3 if kind == "multi" else 2, random_state=0)
+    if sparse:
+        X = sp.csr_matrix(X * (np.random.default_rng(0).random(X.shape) < 0.01))
+    return X, y
+
+
+def timed_fit(estimator, X, y):
+    start = time.perf_counter()
+    estimator.fit(X, y)
+    return time.perf_counter() - start
+
+
+def peak_memory(estimator, X, y):
+    tracemalloc.start()
+    estimator.fit(X, y)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    size = X.data.nbytes + X.indices.nbytes + X.indptr.nbytes if sp.issparse(X) else X.nbytes
+    return peak / size
+
+
+def compare(name, kind, loss, penalty, alpha, ours, theirs, X, y, repeats):
+    times_ours, times_theirs = [], []
+    for _ in range(repeats):  # interleaved, so load affects both alike
+        times_ours.append(timed_fit(ours, X, y))
+        times_theirs.append(timed_fit(theirs, X, y))
+    t_ours, t_theirs = np.median(times_ours), np.median(times_theirs)
+    intercept = np.atleast_1d(getattr(theirs, "intercept_", 0.0))
+    f_ours = objective(loss, penalty, alpha, X, y, ours.coef_, ours.intercept_)
+    f_theirs = objective(loss, penalty, alpha, X, y, theirs.coef_, intercept)
+    best = min(f_ours, f_theirs)
+    return {
+        "pair": name, "shape": f"{X.shape[0]} x {X.shape[1]}" + (" sparse" if sp.issparse(X) else ""),
+        "ours": t_ours, "theirs": t_theirs, "ratio": t_ours / t_theirs,
+        "gap_ours": (f_ours - best) / abs(best), "gap_theirs": (f_theirs - best) / abs(best),
+        "memory": peak_memory(ours, X, y),
+    }
+
+
+def growth(repeats):
+    """Fit time vs n (p = 50) and vs p (n = 5000) for two estimators; log-log slopes."""
+    rows = []
+    for label, make in [("LossRegressor huber l1", lambda: LossRegressor("huber", penalty="l1",
+                                                                          alpha=0.05)),
+                        ("LossClassifier log_loss l2", lambda: LossClassifier(alpha=1e-3))]:
+        kind = "bin" if "Classifier" in label else "reg"
+        for axis, sizes in (("n", [2000, 8000, 32000]), ("p", [25, 100, 400])):
+            times = []
+            for size in sizes:
+                n, p = (size, 50) if axis == "n" else (5000, size)
+                X, y = make_data(kind, n, p)
+                times.append(np.median([timed_fit(make(), X, y) for _ in range(repeats)]))
+            slope = np.polyfit(np.log(sizes), np.log(times), 1)[0]
+            rows.append((label, axis, sizes, times, slope))
+    return rows
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--full", action="store_true", help="all sizes (slow)")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "RESULTS.md"))
+    args = parser.parse_args(argv)
+    warnings.simplefilter("ignore", ConvergenceWarning)
+    warnings.simplefilter("ignore", FutureWarning)
+    ns = [2000, 20000, 100000] if args.full else [2000, 20000]
+    ps = [50, 200, 1000] if args.full else [50, 200]
+    results = []
+    for n in ns:
+        for p in ps:
+            for name, kind, loss, penalty, alpha, ours, theirs in pairs(n):
+                if name.startswith("QuantileRegressor") and n * p > 4_000_000:
+                    continue  # HiGHS on the dense LP takes minutes here
+                X, y = make_data(kind, n, p)
+                row = compare(name, kind, loss, penalty, alpha, ours, theirs, X, y, args.repeats)
+                results.append(row)
+                print(f"{row['pair']:32s} {row['shape']:14s} ours {row['ours']:7.3f}s "
+                      f"theirs {row['theirs']:7.3f}s ratio {row['ratio']:5.2f} gap ours "
+                      f"{row['gap_ours']:.1e} theirs {row['gap_theirs']:.1e} "
+                      f"mem {row['memory']:.2f}x", flush=True)
+    # one sparse text-like problem
+    X, y = make_data("bin", 20000, 2000, sparse=True)
+    for name, kind, loss, penalty, alpha, ours, theirs in pairs(20000):
+        if name in ("LogisticRegression lbfgs", "LinearSVC squared hinge"):
+            row = compare(name, kind, loss, penalty, alpha, ours, theirs, X, y, args.repeats)
+            results.append(row)
+            print(row, flush=True)
+    grow = growth(args.repeats)
+
+    blas = [f"{i['internal_api']} {i.get('version', '')} ({i.get('architecture', '')}, "
+            f"{i['num_threads']} threads)" for i in threadpool_info()]
+    lines = [
+        "# Fit benchmark: sklearn-losses vs scikit-learn on the same objective", "",
+        f"Machine: {platform.platform()}, {os.cpu_count()} cores, Python "
+        f"{platform.python_version()}. numpy {np.__version__}, scipy {scipy.__version__}, "
+        f"scikit-learn {sklearn.__version__}, sklearn-losses {sklearn_losses.__version__}.",
+        f"BLAS: {'; '.join(blas)}.", "",
+        f"Median of {args.repeats} interleaved fits. Gap: relative objective distance to the "
+        "better of the two (one shared objective function). Memory: our peak traced "
+        "allocation during fit / size of X.", "",
+        "| pair | n x p | ours (s) | scikit-learn (s) | ours / theirs | gap ours | gap theirs "
+        "| memory / X |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        lines.append(f"| {r['pair']} | {r['shape']} | {r['ours']:.3f} | {r['theirs']:.3f} | "
+                     f"{r['ratio']:.2f} | {r['gap_ours']:.1e} | {r['gap_theirs']:.1e} | "
+                     f"{r['memory']:.2f} |")
+    lines += ["", "## Fit-time growth", "", "| estimator | axis | sizes | times (s) | "
+              "log-log slope |", "|---|---|---|---|---|"]
+    for label, axis, sizes, times, slope in grow:
+        lines.append(f"| {label} | {axis} | {sizes} | "
+                     f"{', '.join(f'{t:.3f}' for t in times)} | {slope:.2f} |")
+    with open(args.out, "w") as fh:
+        fh.write("\n".join(lines) + "\n")
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
