@@ -130,9 +130,6 @@ class Loss(BaseEstimator):
         res = minimize_scalar(mean_loss, bounds=(lo - span, hi + span), method="bounded")
         return float(res.x)
 
-    def __repr__(self, N_CHAR_MAX=700):
-        return super().__repr__(N_CHAR_MAX)
-
 
 def _weighted_quantile(y, sample_weight, q):
     order = np.argsort(y, kind="stable")
@@ -405,6 +402,13 @@ class LogLoss(ClassificationLoss):
         if raw.ndim == 2:
             return softmax(raw, axis=1) - y
         return -y * expit(-y * raw)
+
+    def loss_gradient(self, y, raw):
+        if raw.ndim == 2:
+            log_p = log_softmax(raw, axis=1)
+            return -np.sum(y * log_p, axis=1), np.exp(log_p) - y
+        z = -y * raw
+        return np.logaddexp(0.0, z), -y * expit(z)
 
     def predict_proba(self, raw):
         return softmax(raw, axis=1) if raw.ndim == 2 else expit(raw)
