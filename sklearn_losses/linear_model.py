@@ -73,7 +73,6 @@ class _LossLinearModel(BaseEstimator):
         what a refit on the same data can reuse, e.g. a Gram matrix); stack the results into
         ``coef_`` (n_outputs_total, n_features) and ``intercept_`` (1-D and a float with
         ``squeeze``, for a single regression target)."""
-        X = X.astype(np.float64, copy=False)
         l1, l2 = penalty_strengths(self.penalty, self.alpha, self.l1_ratio)
         results, start = [], 0
         for y_enc, weights, n_out, cache in problems:
@@ -201,6 +200,7 @@ class LossRegressor(RegressorMixin, _LossLinearModel):
     def _prepare(self, X, y, sample_weight):
         """Validated X and one independent problem per target column."""
         X, y = self._validate_data_xy(X, y, multi_output=True, y_numeric=True)
+        X = X.astype(np.float64, copy=False)  # float32 input: one float64 copy per fit
         loss = resolve_loss(self.loss)
         loss.check_target(y)
         sw = self._sample_weight(sample_weight, X)
@@ -336,6 +336,7 @@ class LossClassifier(ClassifierMixin, _LossLinearModel):
         problems (see the class docstring); the normaliser is the sum of the user's
         sample weights."""
         X, y = self._validate_data_xy(X, y, multi_output=True)
+        X = X.astype(np.float64, copy=False)  # float32 input: one float64 copy per fit
         loss = resolve_loss(self.loss, classifier=True)
         check_classification_targets(y)
         sw = self._sample_weight(sample_weight, X)

@@ -54,7 +54,6 @@ def _gradient_at_zero(estimator, X, y, sample_weight):
     """Gradient of the data term at ``w = 0`` (all classes / labels stacked)."""
     model = estimator._path_model(l1_ratio=0.5, alpha=1.0)
     X, problems, loss, normalizer, _ = model._prepare(X, y, sample_weight)
-    X = X.astype(np.float64, copy=False)
     grads = []
     for y_enc, weights, n_out, _ in problems:
         _, b0 = model._start(loss, y_enc, weights, X.shape[1], n_out)
