@@ -389,7 +389,7 @@ def _smoothing(loss, obj, l1, l2, positive, W0, b0, gtol, tol, max_iter, verbose
     Smoothing also stops once ``width`` is small enough that the smoothed objective (an
     upper bound exceeding the true one by at most ``width * sum_i s_i sum_k j_ik / 4``)
     certifies a relative gap below ``tol``, or when a stage moves the true objective by
-    less than ``tol / 10`` (relative).
+    less than ``tol / 10`` (relative). ``max_iter`` bounds each stage's L-BFGS-B run.
     """
     W, b = W0.astype(float), b0.astype(float)
     raw = obj.raw(W, b)
