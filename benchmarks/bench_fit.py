@@ -115,6 +115,8 @@ def peak_memory(estimator, X, y):
 
 def compare(name, kind, loss, penalty, alpha, ours, theirs, X, y, repeats):
     times_ours, times_theirs = [], []
+    ours.fit(X, y)  # warm-up: one-time costs (imports, thread-pool discovery) are not timed
+    theirs.fit(X, y)
     for _ in range(repeats):  # interleaved, so load affects both alike
         times_ours.append(timed_fit(ours, X, y))
         times_theirs.append(timed_fit(theirs, X, y))
