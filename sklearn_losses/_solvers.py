@@ -109,17 +109,37 @@ def _scales(loss, X, y, sample_weight, fit_intercept, n_outputs, normalizer):
     """
     obj = LinearObjective(loss.loss_gradient, X, y, sample_weight, fit_intercept, n_outputs,
                           normalizer)
-    b0 = np.zeros(n_outputs)
-    if fit_intercept:
-        b0[:] = loss.intercept_only(y, sample_weight)
-    _, g0 = obj.loss_gradient(y, obj.raw(np.zeros((n_outputs, X.shape[1])), b0))
-    sg0 = g0 * (obj.sample_weight if g0.ndim == 1 else obj.sample_weight[:, None])
+    sg0 = weighted_gradient_at_zero(loss, obj)
     spread = np.maximum(np.abs(_column_extreme(X, np.max) - obj.offset),
                         np.abs(_column_extreme(X, np.min) - obj.offset)) / obj.col_scale
     terms = np.abs(sg0).sum() * np.max(spread, initial=1.0)
     g_standardised = obj.coef_gradient(sg0) / obj.col_scale
     scale = max(np.max(np.abs(g_standardised), initial=0.0), 1e-3 * terms) or 1.0
     return obj.offset, obj.col_scale, scale, terms
+
+
+def weighted_gradient_at_zero(loss, obj):
+    """``s_i * dloss/df_i`` at ``w = 0`` with the intercept at its intercept-only optimum;
+    ``obj.coef_gradient`` of it is the data term's gradient there.
+
+    Samples sitting on a kink at that point (the median, for absolute error) may take
+    any slope in their jump: one common share is chosen so that the intercept is optimal
+    (``sum_i s_i g_i = 0``). Any such subgradient gives an upper bound on alpha_max,
+    exact when it is unique.
+    """
+    b0 = np.zeros(obj.n_outputs)
+    if obj.fit_intercept:
+        b0[:] = loss.intercept_only(obj.y, obj.sample_weight)
+    raw = obj.raw(np.zeros((obj.n_outputs, obj.X.shape[1])), b0)
+    _, g = loss.loss_gradient(obj.y, raw)
+    s = obj.sample_weight
+    if loss.piecewise_linear and obj.fit_intercept:
+        beta, jump = loss.kinks(obj.y)
+        at = np.isclose(raw[:, None], beta, rtol=1e-12, atol=1e-12)
+        room = np.sum(s[:, None] * jump * at)
+        if room > 0:
+            g = g + np.sum(jump * at, axis=1) * np.clip(-np.dot(s, g) / room, 0.0, 1.0)
+    return g * (s if g.ndim == 1 else s[:, None])
 
 
 def _column_extreme(X, reduce):

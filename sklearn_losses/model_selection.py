@@ -25,6 +25,7 @@ from sklearn.utils.validation import column_or_1d, validate_data
 from ._compat import Interval, StrOptions, _check_sample_weight
 from ._objective import LinearObjective
 from .linear_model import LossClassifier, LossRegressor
+from ._solvers import weighted_gradient_at_zero
 from .losses import LOSSES, Loss
 from .penalties import alpha_max
 from .scorers import get_scorer, loss_scorer
@@ -35,53 +36,23 @@ from .scorers import get_scorer, loss_scorer
 _L2_RHO = 0.01
 
 
-def _alpha_grid(estimator, X, y, sample_weight, l1_ratio, n_alphas, eps):
-    """Geometric grid from alpha_max down to ``eps * alpha_max``.
+def _alpha_grid(model, X, y, sample_weight, n_alphas, eps):
+    """Geometric grid from alpha_max down to ``eps * alpha_max`` for ``model``'s penalty.
 
-    ``alpha_max`` is the smallest alpha for which ``w = 0`` is optimal, from the
-    gradient of the data term at ``w = 0`` with the intercept at its intercept-only
-    optimum (for every output / class), divided by the L1 share ``rho``. It is exact
-    where that gradient is unique, and an upper bound where many samples sit on a kink
-    (hinge).
+    ``alpha_max`` is the smallest alpha for which ``w = 0`` is optimal: the largest entry
+    of the data term's gradient at ``w = 0`` (intercept at its intercept-only optimum,
+    every output / class) divided by the L1 share ``rho``. It is exact where that
+    gradient is unique, and an upper bound where many samples sit on a kink (hinge).
     """
-    rho = {None: 0.0, "l1": 1.0, "l2": 0.0, "elasticnet": l1_ratio}[estimator.penalty]
-    grad = _gradient_at_zero(estimator, X, y, sample_weight)
-    top = alpha_max(grad, max(rho, _L2_RHO)) or 1.0
-    return np.geomspace(top, top * eps, n_alphas)
-
-
-def _gradient_at_zero(estimator, X, y, sample_weight):
-    """Gradient of the data term at ``w = 0`` (all classes / labels stacked)."""
-    model = estimator._path_model(l1_ratio=0.5, alpha=1.0)
     X, problems, loss, normalizer, _ = model._prepare(X, y, sample_weight)
     grads = []
     for y_enc, weights, n_out, _ in problems:
-        _, b0 = model._start(loss, y_enc, weights, X.shape[1], n_out)
         obj = LinearObjective(loss.loss_gradient, X, y_enc, weights, model.fit_intercept,
                               n_out, normalizer)
-        W0 = np.zeros((n_out, X.shape[1]))
-        _, g = loss.loss_gradient(y_enc, obj.raw(W0, b0))
-        if loss.piecewise_linear and model.fit_intercept:
-            g = _balanced_subgradient(loss, y_enc, obj.raw(W0, b0), g, obj.sample_weight)
-        sg = g * (obj.sample_weight if g.ndim == 1 else obj.sample_weight[:, None])
-        grads.append(obj.coef_gradient(sg).ravel())
-    return np.concatenate(grads)
-
-
-def _balanced_subgradient(loss, y, raw, g, s):
-    """A subgradient at the intercept-only optimum that makes the intercept optimal.
-
-    Samples sitting on a kink there (the median, for absolute error) may take any slope
-    in their jump; one common share is chosen so that ``sum_i s_i g_i = 0``. Any such
-    subgradient gives an upper bound on alpha_max, exact when it is unique.
-    """
-    beta, jump = loss.kinks(y)
-    at = np.isclose(raw[:, None], beta, rtol=1e-12, atol=1e-12)
-    room = np.sum(s[:, None] * jump * at)
-    if room == 0:
-        return g
-    share = np.clip(-np.dot(s, g) / room, 0.0, 1.0)
-    return g + np.sum(jump * at, axis=1) * share
+        grads.append(obj.coef_gradient(weighted_gradient_at_zero(loss, obj)).ravel())
+    rho = {None: 0.0, "l1": 1.0, "l2": 0.0, "elasticnet": model.l1_ratio}[model.penalty]
+    top = alpha_max(np.concatenate(grads), max(rho, _L2_RHO)) or 1.0
+    return np.geomspace(top, top * eps, n_alphas)
 
 
 def _fold_path(model, X, y, sample_weight, train, test, alphas, scorer):
@@ -147,8 +118,9 @@ class _LossCVMixin:
         if self.penalty != "elasticnet":
             l1_ratios = l1_ratios[:1]
         if self.alphas is None:
-            grids = np.array([_alpha_grid(self, X, y, sample_weight, r, self.n_alphas,
-                                          self.eps) for r in l1_ratios])
+            grids = np.array([_alpha_grid(self._path_model(l1_ratio=r, alpha=1.0), X, y,
+                                          sample_weight, self.n_alphas, self.eps)
+                              for r in l1_ratios])
         else:
             alphas = np.sort(np.asarray(self.alphas, dtype=float))[::-1]
             if np.any(alphas < 0):
@@ -338,19 +310,12 @@ def loss_path(X, y, *, loss="squared_error", penalty="l1", alphas=None, n_alphas
     >>> coefs.shape
     (5, 10)
     """
-    classifier = _is_classification(loss)
-    cls = LossClassifier if classifier else LossRegressor
+    cls = LossClassifier if _is_classification(loss) else LossRegressor
     model = cls(loss=loss, penalty=penalty, alpha=1.0, l1_ratio=l1_ratio,
                 fit_intercept=fit_intercept, tol=tol, max_iter=max_iter, warm_start=True,
                 **params)
     if alphas is None:
-        cv_like = (LossClassifierCV if classifier else LossRegressorCV)(
-            loss=loss, penalty=penalty, l1_ratio=l1_ratio, fit_intercept=fit_intercept)
-        Xv, yv = validate_data(cv_like, X, y, accept_sparse=["csr", "csc"],
-                               dtype=[np.float64, np.float32], multi_output=True,
-                               y_numeric=not classifier)
-        sw = None if sample_weight is None else _check_sample_weight(sample_weight, Xv)
-        alphas = _alpha_grid(cv_like, Xv, yv, sw, l1_ratio, n_alphas, eps)
+        alphas = _alpha_grid(model, X, y, sample_weight, n_alphas, eps)
     alphas = np.sort(np.asarray(alphas, dtype=float))[::-1]
     coefs, intercepts = [], []
     for alpha in alphas:
