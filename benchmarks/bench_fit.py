@@ -155,6 +155,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--full", action="store_true", help="all sizes (slow)")
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--only", default="", help="run only the pairs whose name contains this "
+                        "(no growth table, RESULTS.md not written)")
     parser.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "RESULTS.md"))
     args = parser.parse_args(argv)
     warnings.simplefilter("ignore", ConvergenceWarning)
@@ -165,6 +167,8 @@ def main(argv=None):
     for n in ns:
         for p in ps:
             for name, kind, loss, penalty, alpha, ours, theirs in pairs(n):
+                if args.only not in name:
+                    continue
                 if name.startswith("QuantileRegressor") and n * p > 4_000_000:
                     continue  # HiGHS on the dense LP takes minutes here
                 X, y = make_data(kind, n, p)
@@ -174,6 +178,8 @@ def main(argv=None):
                       f"theirs {row['theirs']:7.3f}s ratio {row['ratio']:5.2f} gap ours "
                       f"{row['gap_ours']:.1e} theirs {row['gap_theirs']:.1e} "
                       f"mem {row['memory']:.2f}x", flush=True)
+    if args.only:
+        return
     # one sparse text-like problem
     X, y = make_data("bin", 20000, 2000, sparse=True)
     for name, kind, loss, penalty, alpha, ours, theirs in pairs(20000):

@@ -82,31 +82,6 @@ class LinearObjective:
         value, _ = self.loss_gradient(self.y, self.raw(W, b))
         return float(np.dot(self.sample_weight, value))
 
-    def use_gram(self, gram=None):
-        """Switch to the Gram form of the half squared error (``loss.quadratic``).
-
-        With ``s`` the weights, ``G = sum_i s_i (x_i - offset)(x_i - offset)^T`` and ``c``,
-        ``q``, ``y_bar`` the matching moments of ``y``, the data term is
-        ``(q - 2 w.c + w.G.w + S (y_bar - b)^2) / 2`` (centring removes the cross terms):
-        each evaluation costs O(p^2) instead of two passes over X. Returns the moments,
-        which a caller may keep and pass back for the same data.
-        """
-        if gram is None:
-            gram = _gram_moments(self.X, self.y, self.sample_weight, self.offset,
-                                 self.fit_intercept)
-        self.gram = gram
-        self.value_gradient = self._gram_value_gradient
-        return gram
-
-    def _gram_value_gradient(self, W, b):
-        G, c, q, y_bar, S = self.gram
-        w = W[0]
-        Gw = G @ w
-        r = y_bar - b[0]
-        value = 0.5 * (q - 2 * np.dot(w, c) + np.dot(w, Gw) + S * r * r)
-        db = np.array([-S * r]) if self.fit_intercept else np.zeros(1)
-        return float(value), (Gw - c)[None, :], db
-
     def value_gradient(self, W, b):
         """Weighted mean loss and its gradients ``(value, dW, db)``: one X·w, one Xᵀ·g."""
         value, g = self.loss_gradient(self.y, self.raw(W, b))
@@ -117,21 +92,73 @@ class LinearObjective:
         return float(np.dot(self.sample_weight, value)), dW, db
 
 
-def _gram_moments(X, y, s, offset, fit_intercept, block=4096):
-    """``(G, c, q, y_bar, S)`` of the Gram form; dense X is read in row blocks, so no
-    n x p temporary is made."""
-    S = float(np.sum(s))
-    y_bar = float(np.dot(s, y) / S) if fit_intercept else 0.0
-    yc = y - y_bar
-    if hasattr(X, "multiply"):
-        G = np.asarray((X.T @ X.multiply(s[:, None])).toarray())
-        c = np.asarray(X.T @ (s * yc)).ravel()
-    else:
-        G = np.zeros((X.shape[1], X.shape[1]))
-        for start in range(0, X.shape[0], block):
-            rows = slice(start, start + block)
-            G += X[rows].T @ (X[rows] * s[rows, None])
-        c = X.T @ (s * yc)
-    G -= S * np.outer(offset, offset)
-    c -= offset * np.dot(s, yc)
-    return G, c, float(np.dot(s, yc * yc)), y_bar, S
+class Gram:
+    r"""The half squared error in Gram form, its matrix built column by column on demand.
+
+    With ``s`` the weights, ``G = sum_i s_i (x_i - offset)(x_i - offset)^T`` and ``c``,
+    ``q``, ``y_bar``, ``S`` the matching moments of ``y`` (``S = sum_i s_i``), the data
+    term of a squared-error model is
+
+    .. math:: \tfrac12 \left(q - 2 w \cdot c + w^T G w + S (\bar y - b)^2\right)
+
+    (centring removes the cross terms, so the intercept's optimum is ``y_bar`` whatever
+    ``w`` is). Each evaluation costs O(p^2) instead of two passes over X. Only the columns
+    a solver asks for are computed (``n * p`` each, in row blocks, no n x p temporary):
+    an L1 solution only ever touches its working set.
+    """
+
+    def __init__(self, X, y, s, offset, fit_intercept):
+        self.X, self.s, self.offset = X, s, offset
+        self.S = float(np.sum(s))
+        self.y_bar = float(np.dot(s, y) / self.S) if fit_intercept else 0.0
+        yc = y - self.y_bar
+        self.c = np.asarray(X.T @ (s * yc)).ravel() - offset * np.dot(s, yc)
+        self.q = float(np.dot(s, yc * yc))
+        p = X.shape[1]
+        self._G = np.empty((p, p))
+        self._known = np.zeros(p, dtype=bool)
+
+    def columns(self, idx):
+        """``G[:, idx]``, computing the columns not known yet."""
+        idx = np.asarray(idx, dtype=np.intp)
+        new = idx[~self._known[idx]]
+        if new.size:
+            self._G[:, new] = self._compute(new)
+            self._known[new] = True
+        return self._G[:, idx]
+
+    def matrix(self):
+        """The whole ``G``."""
+        return self.columns(np.arange(len(self.c)))
+
+    def _compute(self, cols, block=4096):
+        X, s = self.X, self.s
+        if hasattr(X, "multiply"):
+            XJ = X[:, cols].multiply(s[:, None]).tocsc()
+            G = np.asarray((X.T @ XJ).toarray())
+        else:
+            every = len(cols) == X.shape[1] and np.array_equal(cols, np.arange(X.shape[1]))
+            G = np.zeros((X.shape[1], len(cols)))
+            for start in range(0, X.shape[0], block):
+                rows = slice(start, start + block)
+                XJ = X[rows] if every else X[rows][:, cols]
+                G += X[rows].T @ (XJ * s[rows, None])
+        return G - self.S * np.outer(self.offset, self.offset[cols])
+
+    def restricted(self, idx, col_scale):
+        """The Gram form on the coefficients ``idx`` (the others 0) with the intercept at
+        its optimum, as an objective for the L-BFGS-B driver."""
+        return _GramRestriction(self.columns(idx)[idx], self.c[idx], self.q, col_scale[idx])
+
+
+class _GramRestriction:
+    n_outputs, fit_intercept = 1, False
+
+    def __init__(self, G, c, q, col_scale):
+        self.G, self.c, self.q, self.col_scale = G, c, q, col_scale
+
+    def value_gradient(self, W, b):
+        w = W[0]
+        Gw = self.G @ w
+        value = 0.5 * (self.q - 2 * np.dot(w, self.c) + np.dot(w, Gw))
+        return float(value), (Gw - self.c)[None, :], np.zeros(1)

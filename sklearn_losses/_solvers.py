@@ -36,7 +36,7 @@ from scipy.optimize import Bounds, linprog, lsq_linear, minimize
 from sklearn.exceptions import ConvergenceWarning
 from threadpoolctl import ThreadpoolController  # a dependency of scikit-learn
 
-from ._objective import LinearObjective
+from ._objective import Gram, LinearObjective
 from .penalties import penalty_value
 
 SOLVERS = ("auto", "lbfgs", "highs", "smoothing")
@@ -105,32 +105,40 @@ def _scales(loss, X, y, sample_weight, fit_intercept, n_outputs, normalizer):
     that make it up guards against a gradient that cancels to ~0 by symmetry, and bounds
     how small a violation a line search can still reduce.
 
-    Returns ``(offset, col_scale, scale, terms)``.
+    Returns ``(offset, col_scale, scale, terms, (g0, b0))`` with ``g0`` the data term's
+    coefficient gradient at ``(0, b0)`` (it decides whether ``w = 0`` is optimal).
     """
     obj = LinearObjective(loss.loss_gradient, X, y, sample_weight, fit_intercept, n_outputs,
                           normalizer)
-    sg0 = weighted_gradient_at_zero(loss, obj)
+    b0 = _intercept_only(loss, obj)
+    sg0 = weighted_gradient_at_zero(loss, obj, b0)
     spread = np.maximum(np.abs(_column_extreme(X, np.max) - obj.offset),
                         np.abs(_column_extreme(X, np.min) - obj.offset)) / obj.col_scale
     terms = np.abs(sg0).sum() * np.max(spread, initial=1.0)
-    g_standardised = obj.coef_gradient(sg0) / obj.col_scale
-    scale = max(np.max(np.abs(g_standardised), initial=0.0), 1e-3 * terms) or 1.0
-    return obj.offset, obj.col_scale, scale, terms
+    g0 = obj.coef_gradient(sg0)
+    scale = max(np.max(np.abs(g0 / obj.col_scale), initial=0.0), 1e-3 * terms) or 1.0
+    return obj.offset, obj.col_scale, scale, terms, (g0, b0)
 
 
-def weighted_gradient_at_zero(loss, obj):
-    """``s_i * dloss/df_i`` at ``w = 0`` with the intercept at its intercept-only optimum;
-    ``obj.coef_gradient`` of it is the data term's gradient there.
+def _intercept_only(loss, obj):
+    b0 = np.zeros(obj.n_outputs)
+    if obj.fit_intercept:
+        b0[:] = loss.intercept_only(obj.y, obj.sample_weight)
+    return b0
+
+
+def weighted_gradient_at_zero(loss, obj, b0=None):
+    """``s_i * dloss/df_i`` at ``w = 0`` with the intercept ``b0`` (by default its
+    intercept-only optimum); ``obj.coef_gradient`` of it is the data term's gradient there.
 
     Samples sitting on a kink at that point (the median, for absolute error) may take
     any slope in their jump: one common share is chosen so that the intercept is optimal
     (``sum_i s_i g_i = 0``). Any such subgradient gives an upper bound on alpha_max,
     exact when it is unique.
     """
-    b0 = np.zeros(obj.n_outputs)
-    if obj.fit_intercept:
-        b0[:] = loss.intercept_only(obj.y, obj.sample_weight)
-    raw = obj.raw(np.zeros((obj.n_outputs, obj.X.shape[1])), b0)
+    b0 = _intercept_only(loss, obj) if b0 is None else b0
+    n = obj.X.shape[0]
+    raw = np.full(n, b0[0]) if obj.n_outputs == 1 else np.tile(b0, (n, 1))
     _, g = loss.loss_gradient(obj.y, raw)
     s = obj.sample_weight
     if loss.piecewise_linear and obj.fit_intercept:
@@ -148,13 +156,14 @@ def _column_extreme(X, reduce):
 
 
 def _one_blas_thread():
-    """Context: BLAS limited to one thread while solving.
+    """Context: BLAS limited to one thread while L-BFGS-B iterates.
 
     numpy and scipy each load their own OpenBLAS; alternating between them (X @ w in
     numpy, L-BFGS-B's update in scipy) makes their idle threads spin against each other
     on 2 cores. Measured here: hinge + L2 at 5 000 x 200 took 7.9 s with both pools and
-    0.5 s with one thread; at 50 000 x 500, 0.49 s and 0.38 s. The solvers' work is
-    matrix-vector products, which are memory-bound, so one thread loses nothing.
+    0.5 s with one thread; at 50 000 x 500, 0.49 s and 0.38 s. Those iterations are
+    matrix-vector products, which are memory-bound, so one thread loses nothing; the
+    compute-bound one-off products (Gram columns, dense solves) keep every thread.
     """
     if not _threadpools:
         _threadpools.append(ThreadpoolController())
@@ -168,38 +177,44 @@ def solve(loss, X, y, sample_weight, *, l1, l2, fit_intercept, positive, solver,
 
     ``coef_init``/``intercept_init`` (shapes ``(n_outputs, n_features)``, ``(n_outputs,)``)
     give the starting point. A ``ConvergenceWarning`` is raised when the optimality
-    conditions do not hold to ``tol`` within ``max_iter``.
+    conditions do not hold to ``tol`` within ``max_iter``. ``cache`` (a dict) keeps what
+    refits on the same data reuse: tolerance scales, Gram columns.
     """
     solver = choose_solver(loss, l2, solver)
     cache = {} if cache is None else cache
     if "scales" not in cache:
         cache["scales"] = _scales(loss, X, y, sample_weight, fit_intercept, n_outputs,
                                   normalizer)
-    offset, col_scale, scale, terms = cache["scales"]
+    offset, col_scale, scale, terms, (g0, b_zero) = cache["scales"]
     obj = LinearObjective(loss.loss_gradient, X, y, sample_weight, fit_intercept, n_outputs,
                           normalizer, offset=offset, col_scale=col_scale)
     # The solvers work with the intercept of implicitly centred data (see LinearObjective).
     b_init = intercept_init + coef_init @ obj.offset
     gtol = tol * scale
     floor = _PRECISION * max(scale, terms)
-    gram = (solver == "lbfgs" and loss.quadratic and n_outputs == 1
-            and X.shape[1] <= _GRAM_MAX_FEATURES)
-    with _one_blas_thread():
-        if gram:
-            cache["gram"] = obj.use_gram(cache.get("gram"))
-        if gram and l1 == 0 and not positive:
-            result = _normal_equations(obj, l2)
-        elif solver == "lbfgs":
-            result = _lbfgs(obj, l1, l2, positive, coef_init, b_init, gtol, max_iter,
-                            verbose, floor=floor)
-        elif solver == "highs":
-            result = _highs(loss, obj, l1, positive, tol, max_iter)
+    gram = loss.quadratic and n_outputs == 1 and X.shape[1] <= _GRAM_MAX_FEATURES
+    if (l1 > 0 or positive) and _zero_is_optimal(g0, l1, positive, col_scale, gtol):
+        result = FitResult(np.zeros_like(coef_init, dtype=float), b_zero.copy(), 0, True,
+                           "w = 0 satisfies the optimality conditions.")
+    elif solver == "lbfgs" and gram:
+        if "gram" not in cache:
+            cache["gram"] = Gram(obj.X, obj.y, obj.sample_weight, obj.offset, fit_intercept)
+        if l1 == 0 and not positive:
+            result = _normal_equations(cache["gram"], l2)
         else:
-            result = _smoothing(loss, obj, l1, l2, positive, coef_init, b_init, gtol,
-                                tol, max_iter, verbose)
-            if not result.converged and l2 == 0:
-                # A degenerate LP can defeat the crossover: HiGHS solves it exactly.
-                result = _highs(loss, obj, l1, positive, tol, max_iter)
+            result = _working_set(cache["gram"], col_scale, l1, l2, positive, coef_init[0],
+                                  gtol, max_iter, verbose, floor)
+    elif solver == "lbfgs":
+        result = _lbfgs(obj, l1, l2, positive, coef_init, b_init, gtol, max_iter, verbose,
+                        floor=floor)
+    elif solver == "highs":
+        result = _highs(loss, obj, l1, positive, tol, max_iter)
+    else:
+        result = _smoothing(loss, obj, l1, l2, positive, coef_init, b_init, gtol, tol,
+                            max_iter, verbose)
+        if not result.converged and l2 == 0:
+            # A degenerate LP can defeat the crossover: HiGHS solves it exactly.
+            result = _highs(loss, obj, l1, positive, tol, max_iter)
     result.intercept = result.intercept - result.coef @ obj.offset
     if not result.converged:
         warnings.warn(
@@ -209,6 +224,21 @@ def solve(loss, X, y, sample_weight, *, l1, l2, fit_intercept, positive, solver,
             stacklevel=3,
         )
     return result
+
+
+def _kkt_violations(g, w, l1, positive, col_scale):
+    """Per-coefficient violation of the optimality conditions of ``f(w) + l1 |w|_1``
+    (``w >= 0`` with ``positive``) given the smooth part's gradient ``g``, for
+    standardised features (the unit of ``gtol``)."""
+    zero = np.maximum(-g - l1, 0.0) if positive else np.maximum(np.abs(g) - l1, 0.0)
+    return np.where(w != 0, np.abs(g + l1 * np.sign(w)), zero) / col_scale
+
+
+def _zero_is_optimal(g0, l1, positive, col_scale, gtol):
+    """Whether ``w = 0`` (intercept at its intercept-only optimum) is the optimum: the
+    data term's (sub)gradient there lies within the L1 penalty's."""
+    return float(np.max(_kkt_violations(g0, np.zeros_like(g0), l1, positive, col_scale),
+                        initial=0.0)) <= gtol
 
 
 # ----------------------------------------------------------------------------- L-BFGS-B
@@ -294,11 +324,12 @@ def _lbfgs(obj, l1, l2, positive, W0, b0, gtol, max_iter, verbose, floor=0.0,
     z = pk.pack(W0, b0)
     n_iter, previous = 0, np.inf
     for _ in range(max_restarts + 1):
-        res = minimize(
-            pk.fun, z, jac=True, method="L-BFGS-B", bounds=pk.bounds,
-            options={"maxiter": max_iter - n_iter, "maxfun": 2 * max_iter + 20,
-                     "ftol": 0.0, "gtol": gtol, "maxcor": 20, "maxls": 40},
-        )
+        with _one_blas_thread():
+            res = minimize(
+                pk.fun, z, jac=True, method="L-BFGS-B", bounds=pk.bounds,
+                options={"maxiter": max_iter - n_iter, "maxfun": 2 * max_iter + 20,
+                         "ftol": 0.0, "gtol": gtol, "maxcor": 20, "maxls": 40},
+            )
         n_iter += res.nit
         # A whole run that cannot lower the objective beyond rounding has stalled.
         stalled = bool(np.isfinite(previous)
@@ -320,22 +351,99 @@ def _lbfgs(obj, l1, l2, positive, W0, b0, gtol, max_iter, verbose, floor=0.0,
     return FitResult(W, b, n_iter, False, message)
 
 
-def _normal_equations(obj, l2):
+def _normal_equations(gram, l2):
     """Exact minimiser of the Gram form with an L2 (or no) penalty: ``(G + l2 I) w = c``.
 
     A singular system (no penalty, collinear features) gets the minimum-norm solution,
     one of the optima.
     """
-    G, c, _, y_bar, _ = obj.gram
-    A = G + l2 * np.eye(len(c))
+    A = gram.matrix() + l2 * np.eye(len(gram.c))
+    w = _solve_spd(A, gram.c)
+    if w is None:
+        w = linalg.lstsq(A, gram.c)[0]
+    return FitResult(w[None, :], np.array([gram.y_bar]), 1, True,
+                     "solved the normal equations.")
+
+
+def _solve_spd(A, rhs):
+    """``A^{-1} rhs`` for a symmetric positive definite ``A``; ``None`` if it is singular
+    to working precision."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", LinAlgWarning)
-            w = linalg.solve(A, c, assume_a="pos")
+            return linalg.solve(A, rhs, assume_a="pos")
     except (LinAlgError, LinAlgWarning):
-        w = linalg.lstsq(A, c)[0]
-    b = np.array([y_bar]) if obj.fit_intercept else np.zeros(1)
-    return FitResult(w[None, :], b, 1, True, "solved the normal equations.")
+        return None
+
+
+def _working_set(gram, col_scale, l1, l2, positive, w0, gtol, max_iter, verbose, floor):
+    """Half squared error with an L1 part (or ``positive``) in Gram form.
+
+    L-BFGS-B (:func:`_lbfgs`) solves the problem restricted to a *working set* of
+    features: the nonzero coefficients of the start and the features whose optimality
+    condition fails there. Every solution is checked on all features (the gradient
+    ``G w - c`` needs only the Gram columns of the nonzero coefficients); violators join
+    the working set and the restricted problem is solved again, warm-started. Only the
+    working set's Gram columns are ever computed, so a sparse solution costs ``n p k``
+    for ``k`` nonzero features instead of ``n p^2``.
+
+    Before each L-BFGS-B run, the exact solution for the current signs is tried
+    (:func:`_exact_step`): along a regularisation path the signs rarely change from one
+    alpha to the next, and then one ``k x k`` solve is the exact optimum.
+    """
+    p = len(gram.c)
+    w, n_iter = np.array(w0, dtype=float), 0
+    working = np.zeros(p, dtype=bool)
+    message, converged = "", False
+
+    def gradient(v):
+        nz = np.flatnonzero(v)
+        return gram.columns(nz) @ v[nz] - gram.c + l2 * v
+
+    while True:
+        exact = _exact_step(gram, l1, l2, positive, w)
+        if exact is not None:
+            v = _kkt_violations(gradient(exact), exact, l1, positive, col_scale)
+            if np.max(v, initial=0.0) <= gtol:
+                return FitResult(exact[None, :], np.array([gram.y_bar]), n_iter, True,
+                                 "exact solution for the signs of the coefficients.")
+        v = _kkt_violations(gradient(w), w, l1, positive, col_scale)
+        violation = float(np.max(v, initial=0.0))
+        if violation <= gtol and n_iter > 0:
+            return FitResult(w[None, :], np.array([gram.y_bar]), n_iter, True, message)
+        grow = (v > gtol) & ~working
+        if not grow.any() and n_iter > 0:
+            # The restricted solve stopped inside the working set: at max_iter, or at the
+            # limit of floating-point precision (then it counts as converged).
+            return FitResult(w[None, :], np.array([gram.y_bar]), n_iter, converged, message)
+        working |= grow | (w != 0)
+        idx = np.flatnonzero(working)
+        if verbose:
+            print(f"[working set] {len(idx)} features, largest KKT violation {violation:.3g}")
+        res = _lbfgs(gram.restricted(idx, col_scale), l1, l2, positive, w[idx][None, :],
+                     np.zeros(1), gtol, max_iter - n_iter, 0, floor=floor)
+        n_iter += max(res.n_iter, 1)
+        w = np.zeros(p)
+        w[idx] = res.coef[0]
+        message, converged = res.message, res.converged
+        if n_iter >= max_iter and not converged:
+            return FitResult(w[None, :], np.array([gram.y_bar]), n_iter, False, message)
+
+
+def _exact_step(gram, l1, l2, positive, w):
+    """The optimum if the nonzero coefficients of ``w`` and their signs are right:
+    ``(G_FF + l2 I) w_F = c_F - l1 sign(w_F)``; ``None`` when that system is singular or
+    its solution changes a sign (the caller checks the other features)."""
+    F = np.flatnonzero(w)
+    if F.size == 0:
+        return None
+    sigma = np.sign(w[F])
+    w_F = _solve_spd(gram.columns(F)[F] + l2 * np.eye(F.size), gram.c[F] - l1 * sigma)
+    if w_F is None or np.any(np.sign(w_F) != sigma):
+        return None
+    exact = np.zeros_like(w)
+    exact[F] = w_F
+    return exact
 
 
 # ----------------------------------------------------------------------------- HiGHS LP
