@@ -61,10 +61,10 @@ def pairs(n):
     """(name, data kind, loss, penalty, alpha, ours, theirs) for n samples."""
     a = 1e-3
     return [
-        ("Lasso", "reg", "squared_error", "l1", 0.5,
-         LossRegressor(penalty="l1", alpha=0.5), Lasso(alpha=0.5)),
-        ("ElasticNet", "reg", "squared_error", "elasticnet", 0.5,
-         LossRegressor(penalty="elasticnet", alpha=0.5), ElasticNet(alpha=0.5)),
+        ("Lasso", "reg", "squared_error", "l1", 0.01,
+         LossRegressor(penalty="l1", alpha=0.01), Lasso(alpha=0.01)),
+        ("ElasticNet", "reg", "squared_error", "elasticnet", 0.01,
+         LossRegressor(penalty="elasticnet", alpha=0.01), ElasticNet(alpha=0.01)),
         ("Ridge", "reg", "squared_error", "l2", 1.0,
          LossRegressor(penalty="l2", alpha=1.0), Ridge(alpha=n * 1.0)),
         ("LogisticRegression lbfgs", "bin", "log_loss", "l2", a,

@@ -388,8 +388,8 @@ def _working_set(gram, col_scale, l1, l2, positive, w0, gtol, max_iter, verbose,
     for ``k`` nonzero features instead of ``n p^2``.
 
     Before each L-BFGS-B run, the exact solution for the current signs is tried
-    (:func:`_exact_step`): along a regularisation path the signs rarely change from one
-    alpha to the next, and then one ``k x k`` solve is the exact optimum.
+    (:func:`_exact_steps`): along a regularisation path the signs change little from one
+    alpha to the next, and then one or a few ``k x k`` solves give the exact optimum.
     """
     p = len(gram.c)
     w, n_iter = np.array(w0, dtype=float), 0
@@ -401,12 +401,10 @@ def _working_set(gram, col_scale, l1, l2, positive, w0, gtol, max_iter, verbose,
         return gram.columns(nz) @ v[nz] - gram.c + l2 * v
 
     while True:
-        exact = _exact_step(gram, l1, l2, positive, w)
+        exact = _exact_steps(gram, l1, l2, positive, w, gradient, col_scale, gtol)
         if exact is not None:
-            v = _kkt_violations(gradient(exact), exact, l1, positive, col_scale)
-            if np.max(v, initial=0.0) <= gtol:
-                return FitResult(exact[None, :], np.array([gram.y_bar]), n_iter, True,
-                                 "exact solution for the signs of the coefficients.")
+            return FitResult(exact[None, :], np.array([gram.y_bar]), n_iter, True,
+                             "exact solution for the signs of the coefficients.")
         v = _kkt_violations(gradient(w), w, l1, positive, col_scale)
         violation = float(np.max(v, initial=0.0))
         if violation <= gtol and n_iter > 0:
@@ -428,6 +426,30 @@ def _working_set(gram, col_scale, l1, l2, positive, w0, gtol, max_iter, verbose,
         message, converged = res.message, res.converged
         if n_iter >= max_iter and not converged:
             return FitResult(w[None, :], np.array([gram.y_bar]), n_iter, False, message)
+
+
+def _exact_steps(gram, l1, l2, positive, w, gradient, col_scale, gtol, max_steps=4):
+    """The exact optimum reached from the signs of ``w`` by a few exact steps, or ``None``.
+
+    After each step (:func:`_exact_step`) the zero coefficients that violate their
+    optimality condition join with the sign their gradient asks for (what a coefficient
+    entering along a path does), and the step is repeated. A sign change of a nonzero
+    coefficient, a singular system or ``max_steps`` steps end the attempt.
+    """
+    for _ in range(max_steps):
+        exact = _exact_step(gram, l1, l2, positive, w)
+        if exact is None:
+            return None
+        g = gradient(exact)
+        v = _kkt_violations(g, exact, l1, positive, col_scale)
+        if np.max(v, initial=0.0) <= gtol:
+            return exact
+        join = (exact == 0) & (v > gtol)
+        if not join.any():
+            return None
+        w = exact
+        w[join] = -np.sign(g[join])
+    return None
 
 
 def _exact_step(gram, l1, l2, positive, w):

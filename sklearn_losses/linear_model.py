@@ -94,8 +94,11 @@ class _LossLinearModel(BaseEstimator):
 
     def _raw(self, X):
         check_is_fitted(self)
-        X = validate_data(self, X, accept_sparse=["csr", "csc"],
-                          dtype=[np.float64, np.float32], reset=False)
+        # A path model scoring its held-out fold (a slice of data validated once by the
+        # CV estimator) sets _validated_input and skips the per-alpha check.
+        if not getattr(self, "_validated_input", False):
+            X = validate_data(self, X, accept_sparse=["csr", "csc"],
+                              dtype=[np.float64, np.float32], reset=False)
         return np.asarray(X @ np.transpose(self.coef_)) + self.intercept_
 
 

@@ -57,11 +57,13 @@ def _alpha_grid(model, X, y, sample_weight, n_alphas, eps):
 
 def _fold_path(model, X, y, sample_weight, train, test, alphas, scorer):
     """Fit ``model`` along ``alphas`` on ``train``, each fit warm-started from the last;
-    score each on ``test``. Validation and label encoding are done once per fold."""
+    score each on ``test``. Validation and label encoding are done once per fold, and
+    the held-out part is not validated again for every alpha."""
     model = clone(model).set_params(warm_start=True)
     sw = None if sample_weight is None else sample_weight[train]
     prepared = model._prepare(X[train], y[train], sw)
     X_test, y_test = X[test], y[test]
+    model._validated_input = True  # X_test is a slice of the validated X
     scores = np.empty(len(alphas))
     for i, alpha in enumerate(alphas):
         model.alpha = alpha
@@ -317,9 +319,12 @@ def loss_path(X, y, *, loss="squared_error", penalty="l1", alphas=None, n_alphas
     if alphas is None:
         alphas = _alpha_grid(model, X, y, sample_weight, n_alphas, eps)
     alphas = np.sort(np.asarray(alphas, dtype=float))[::-1]
+    model._validate_params()
+    prepared = model._prepare(X, y, sample_weight)  # once: the problems keep their caches
     coefs, intercepts = [], []
     for alpha in alphas:
-        model.set_params(alpha=alpha).fit(X, y, sample_weight=sample_weight)
+        model.alpha = alpha
+        model._fit_problems(*prepared)
         coefs.append(np.squeeze(np.copy(model.coef_)))
         intercepts.append(np.squeeze(np.copy(model.intercept_)))
     return alphas, np.array(coefs), np.array(intercepts)

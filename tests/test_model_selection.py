@@ -121,3 +121,21 @@ def test_parallel_folds_give_the_same_result(regression):
     two = LossRegressorCV("huber", penalty="l1", n_alphas=5, cv=3, n_jobs=2).fit(X, y)
     np.testing.assert_allclose(one.cv_results_["mean_test_score"],
                                two.cv_results_["mean_test_score"])
+
+
+@pytest.mark.parametrize("l1_ratio, positive", [(1.0, False), (0.5, False), (1.0, True)])
+def test_squared_error_path_matches_enet_path(regression, l1_ratio, positive):
+    # Warm starts along the path take exact steps between sign patterns; every point
+    # must still be the optimum scikit-learn's coordinate descent finds.
+    from sklearn.linear_model import enet_path
+
+    X, y = regression
+    Xc, yc = X - X.mean(axis=0), y - y.mean()
+    alphas = np.geomspace(0.5, 1e-4, 25)
+    _, ours, _ = loss_path(Xc, yc, loss="squared_error", penalty="elasticnet",
+                           l1_ratio=l1_ratio, alphas=alphas, fit_intercept=False,
+                           positive=positive, tol=1e-10)
+    _, theirs, _ = enet_path(Xc, yc, l1_ratio=l1_ratio, alphas=alphas, positive=positive,
+                             tol=1e-14, max_iter=100000)
+    np.testing.assert_allclose(ours, theirs.T, atol=1e-6)
+    assert np.array_equal(ours == 0, np.abs(theirs.T) < 1e-12)
