@@ -2,6 +2,7 @@
 estimators on their own objectives, measured in the same run.
 
     python benchmarks/bench_cv.py [--n-samples 3000] [--n-features 60] [--repeats 3]
+                                  [--only squared_error]
 
 Prints a markdown table of median wall times (interleaved repeats) and ratios.
 """
@@ -40,6 +41,7 @@ def main(argv=None):
     parser.add_argument("--n-features", type=int, default=60)
     parser.add_argument("--n-alphas", type=int, default=20)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--only", default="", help="run only the problems containing this")
     args = parser.parse_args(argv)
     warnings.simplefilter("ignore", ConvergenceWarning)
     warnings.simplefilter("ignore", FutureWarning)
@@ -64,6 +66,8 @@ def main(argv=None):
         ("hinge + l2", "clf", dict(loss="hinge", penalty="l2"), None),
     ]
     for name, kind, params, sklearn_cv in cases:
+        if args.only not in name:
+            continue
         data, cv = ((X, y), kf) if kind == "reg" else ((Xc, yc), skf)
         CV, Est = (LossRegressorCV, LossRegressor) if kind == "reg" else (
             LossClassifierCV, LossClassifier)

@@ -156,14 +156,15 @@ def _column_extreme(X, reduce):
 
 
 def _one_blas_thread():
-    """Context: BLAS limited to one thread while L-BFGS-B iterates.
+    """Context: BLAS limited to one thread while solving.
 
     numpy and scipy each load their own OpenBLAS; alternating between them (X @ w in
     numpy, L-BFGS-B's update in scipy) makes their idle threads spin against each other
     on 2 cores. Measured here: hinge + L2 at 5 000 x 200 took 7.9 s with both pools and
-    0.5 s with one thread; at 50 000 x 500, 0.49 s and 0.38 s. Those iterations are
-    matrix-vector products, which are memory-bound, so one thread loses nothing; the
-    compute-bound one-off products (Gram columns, dense solves) keep every thread.
+    0.5 s with one thread; at 50 000 x 500, 0.49 s and 0.38 s. The iterations are
+    matrix-vector products, which are memory-bound, so one thread loses little; the
+    compute-bound Gram columns would gain from two, but the pools' spinning afterwards
+    cost more than that in measurements here (Lasso, 20 000 x 200).
     """
     if not _threadpools:
         _threadpools.append(ThreadpoolController())
@@ -182,23 +183,43 @@ def solve(loss, X, y, sample_weight, *, l1, l2, fit_intercept, positive, solver,
     """
     solver = choose_solver(loss, l2, solver)
     cache = {} if cache is None else cache
-    if "scales" not in cache:
-        cache["scales"] = _scales(loss, X, y, sample_weight, fit_intercept, n_outputs,
-                                  normalizer)
-    offset, col_scale, scale, terms, (g0, b_zero) = cache["scales"]
-    obj = LinearObjective(loss.loss_gradient, X, y, sample_weight, fit_intercept, n_outputs,
-                          normalizer, offset=offset, col_scale=col_scale)
-    # The solvers work with the intercept of implicitly centred data (see LinearObjective).
-    b_init = intercept_init + coef_init @ obj.offset
-    gtol = tol * scale
-    floor = _PRECISION * max(scale, terms)
-    gram = loss.quadratic and n_outputs == 1 and X.shape[1] <= _GRAM_MAX_FEATURES
+    with _one_blas_thread():
+        if "scales" not in cache:
+            cache["scales"] = _scales(loss, X, y, sample_weight, fit_intercept, n_outputs,
+                                      normalizer)
+        offset, col_scale, scale, terms, _ = cache["scales"]
+        obj = LinearObjective(loss.loss_gradient, X, y, sample_weight, fit_intercept,
+                              n_outputs, normalizer, offset=offset, col_scale=col_scale)
+        # The solvers work with the intercept of implicitly centred data (see
+        # LinearObjective).
+        b_init = intercept_init + coef_init @ obj.offset
+        gtol = tol * scale
+        floor = _PRECISION * max(scale, terms)
+        result = _dispatch(loss, obj, cache, solver, l1, l2, positive, coef_init, b_init,
+                           gtol, tol, floor, max_iter, verbose)
+    result.intercept = result.intercept - result.coef @ obj.offset
+    if not result.converged:
+        warnings.warn(
+            f"The {solver!r} solver did not converge: {result.message} Try a larger "
+            "max_iter, standardised features, or a larger tol.",
+            ConvergenceWarning,
+            stacklevel=3,
+        )
+    return result
+
+
+def _dispatch(loss, obj, cache, solver, l1, l2, positive, coef_init, b_init, gtol, tol,
+              floor, max_iter, verbose):
+    """Run the solver that fits the problem (see the module docstring)."""
+    _, col_scale, _, _, (g0, b_zero) = cache["scales"]
+    gram = loss.quadratic and obj.n_outputs == 1 and obj.X.shape[1] <= _GRAM_MAX_FEATURES
     if (l1 > 0 or positive) and _zero_is_optimal(g0, l1, positive, col_scale, gtol):
         result = FitResult(np.zeros_like(coef_init, dtype=float), b_zero.copy(), 0, True,
                            "w = 0 satisfies the optimality conditions.")
     elif solver == "lbfgs" and gram:
         if "gram" not in cache:
-            cache["gram"] = Gram(obj.X, obj.y, obj.sample_weight, obj.offset, fit_intercept)
+            cache["gram"] = Gram(obj.X, obj.y, obj.sample_weight, obj.offset,
+                                 obj.fit_intercept)
         if l1 == 0 and not positive:
             result = _normal_equations(cache["gram"], l2)
         else:
@@ -215,14 +236,6 @@ def solve(loss, X, y, sample_weight, *, l1, l2, fit_intercept, positive, solver,
         if not result.converged and l2 == 0:
             # A degenerate LP can defeat the crossover: HiGHS solves it exactly.
             result = _highs(loss, obj, l1, positive, tol, max_iter)
-    result.intercept = result.intercept - result.coef @ obj.offset
-    if not result.converged:
-        warnings.warn(
-            f"The {solver!r} solver did not converge: {result.message} Try a larger "
-            "max_iter, standardised features, or a larger tol.",
-            ConvergenceWarning,
-            stacklevel=3,
-        )
     return result
 
 
@@ -324,12 +337,11 @@ def _lbfgs(obj, l1, l2, positive, W0, b0, gtol, max_iter, verbose, floor=0.0,
     z = pk.pack(W0, b0)
     n_iter, previous = 0, np.inf
     for _ in range(max_restarts + 1):
-        with _one_blas_thread():
-            res = minimize(
-                pk.fun, z, jac=True, method="L-BFGS-B", bounds=pk.bounds,
-                options={"maxiter": max_iter - n_iter, "maxfun": 2 * max_iter + 20,
-                         "ftol": 0.0, "gtol": gtol, "maxcor": 20, "maxls": 40},
-            )
+        res = minimize(
+            pk.fun, z, jac=True, method="L-BFGS-B", bounds=pk.bounds,
+            options={"maxiter": max_iter - n_iter, "maxfun": 2 * max_iter + 20,
+                     "ftol": 0.0, "gtol": gtol, "maxcor": 20, "maxls": 40},
+        )
         n_iter += res.nit
         # A whole run that cannot lower the objective beyond rounding has stalled.
         stalled = bool(np.isfinite(previous)
