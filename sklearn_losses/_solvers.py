@@ -654,16 +654,18 @@ def _crossover(loss, obj, l1, l2, positive, W, b, width, gtol, max_rounds=30,
         rhs_s = np.concatenate([-l1 * sigma[cols] - r_fixed[cols], [-np.dot(s, g_fixed)]]
                                if n_b else [-l1 * sigma[cols] - r_fixed[cols]])
         B = np.hstack([XM, np.ones((m, 1))]) if n_b else XM  # on-kink rows: B (w_F, b) = beta
-        wb, rank = None, 0
+        wb, rank, determined = None, 0, False
         if m >= k + n_b and m > 0:
-            wb, _, rank, _ = np.linalg.lstsq(B, beta[rows, kinks], rcond=None)
-        if rank == k + n_b and m > 0:
+            wb, rank, determined = _on_kink_solution(B, beta[rows, kinks], l2, k, rhs_s)
+        if determined:
             # At least as many independent samples on kinks as unknowns in (w_F, b): they
-            # fix it (an LP vertex, or w = 0 with many samples on one kink); theta follows.
+            # fix it (an LP vertex, or w = 0 with many samples on one kink), with the help
+            # of stationarity where the on-kink rows are dependent; theta follows.
             if not np.allclose(B @ wb, beta[rows, kinks], rtol=1e-9, atol=1e-10):
                 # More samples on kinks than (w_F, b) can pass through (the first
-                # guesses of wide smoothing): keep the closest ones on their kinks.
-                far = np.argsort(np.abs(d[rows, kinks]), kind="stable")[k + n_b:]
+                # guesses of wide smoothing): keep the closest ones on their kinks, as
+                # many as the rows' rank.
+                far = np.argsort(np.abs(d[rows, kinks]), kind="stable")[rank:]
                 side[rows[far], kinks[far]] = np.where(d[rows[far], kinks[far]] > 0, 1, -1)
                 continue
             rhs_theta = rhs_s - np.concatenate([l2 * wb[:k], [0.0] * n_b])
@@ -713,6 +715,27 @@ def _crossover(loss, obj, l1, l2, positive, W, b, width, gtol, max_rounds=30,
         if not changed:
             return w_new[None, :], b_new
     return None
+
+
+def _on_kink_solution(B, target, l2, k, rhs_s):
+    """``(w_F, b)`` from the on-kink rows ``B (w_F, b) = target`` (least squares), the
+    rank of ``B``, and whether ``(w_F, b)`` is determined.
+
+    Dependent columns (redundant features) leave directions ``N`` that the rows do not
+    fix; with an L2 part, stationarity fixes them: its projection on ``N``,
+    ``N^T L (x0 + N t) = N^T rhs`` with ``L = diag(l2, ..., l2, 0)``, is a small solve.
+    """
+    U, sv, Vt = np.linalg.svd(B, full_matrices=False)
+    rank = int(np.sum(sv > sv[0] * max(B.shape) * np.finfo(float).eps)) if sv.size else 0
+    x0 = Vt[:rank].T @ ((U[:, :rank].T @ target) / sv[:rank])
+    if rank == B.shape[1] or l2 <= 0 or rank == 0:
+        return x0, rank, rank == B.shape[1]
+    N = Vt[rank:].T
+    NL = N[:k] * l2
+    t = _solve_spd(NL.T @ N[:k], N.T @ rhs_s - NL.T @ x0[:k])
+    if t is None:
+        return x0, rank, False
+    return x0 + N @ t, rank, True
 
 
 def _solve_consistent(A, rhs):
