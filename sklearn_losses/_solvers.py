@@ -607,7 +607,7 @@ def _smoothing(loss, obj, l1, l2, positive, W0, b0, gtol, tol, max_iter, verbose
     return FitResult(W, b, n_iter, False, message)
 
 
-def _crossover(loss, obj, l1, l2, positive, W, b, width, gtol, max_rounds=30,
+def _crossover(loss, obj, l1, l2, positive, W, b, width, gtol, max_rounds=8,
                max_size=3000):
     """Exact optimum from a smoothed solution: an active-set (crossover) step.
 
@@ -624,7 +624,9 @@ def _crossover(loss, obj, l1, l2, positive, W, b, width, gtol, max_rounds=30,
     that cross their kink move onto it, and coefficients that flip sign or whose KKT
     inequality fails leave or join ``F``. A guess that needs no move satisfies every
     optimality condition of the original problem: it is the exact optimum. Returns
-    ``(W, b)``, or ``None`` when the guess does not settle.
+    ``(W, b)``, or ``None`` when the guess does not settle within ``max_rounds`` (over
+    the test suite and benchmarks, the guesses that settled did so within 7 rounds; one
+    from too wide a smoothing wanders, and smoothing should go on instead).
     """
     X, y, s = obj.X, obj.y, obj.sample_weight
     n_features = X.shape[1]
