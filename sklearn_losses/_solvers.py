@@ -6,7 +6,10 @@ solver         losses and penalties                 method
 ``lbfgs``      smooth losses, any penalty           L-BFGS-B with the analytic gradient; an L1
                                                     part is made smooth by ``w = w+ - w-``,
                                                     ``w+, w- >= 0``, so removed coefficients
-                                                    are exactly 0.
+                                                    are exactly 0. Half squared error works
+                                                    on the Gram matrix: normal equations
+                                                    without L1, else a working set with
+                                                    exact steps (:func:`_working_set`).
 ``smoothing``  piecewise-linear losses, any penalty smoothing continuation (kinks replaced by
                                                     quadratics of shrinking width, L-BFGS-B
                                                     warm-started) with an exact crossover

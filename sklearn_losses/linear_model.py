@@ -127,9 +127,10 @@ class LossRegressor(RegressorMixin, _LossLinearModel):
     positive : bool, default=False
         Constrain the coefficients to be >= 0.
     solver : {"auto", "lbfgs", "highs", "smoothing"}, default="auto"
-        ``"auto"`` uses L-BFGS-B for smooth losses, the exact HiGHS linear programme for
-        piecewise-linear losses with ``penalty`` None or ``"l1"``, and smoothing
-        continuation with an exact crossover for piecewise-linear losses with an L2 part.
+        ``"auto"`` uses L-BFGS-B for smooth losses (on the Gram matrix for squared
+        error) and smoothing continuation with an exact crossover for piecewise-linear
+        losses; ``"highs"`` solves the exact linear programme of a piecewise-linear loss
+        with ``penalty`` None or ``"l1"`` with HiGHS. See the user guide.
     tol : float, default=1e-6
         Optimality tolerance, relative to the largest gradient entry at ``w = 0``.
     max_iter : int, default=1000
