@@ -4,19 +4,25 @@ estimators on their own objectives, measured in the same run.
     python benchmarks/bench_cv.py [--n-samples 3000] [--n-features 60] [--repeats 3]
                                   [--only squared_error]
 
-Prints a markdown table of median wall times (interleaved repeats) and ratios.
+Prints a markdown table of median wall times and ratios, and writes it to
+``benchmarks/RESULTS_CV.md`` with the machine and library versions (not with --only).
 """
 
 import argparse
+import os
+import platform
 import time
 import warnings
 
 import numpy as np
+import scipy
+import sklearn
 from sklearn.datasets import make_classification, make_regression
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import ElasticNetCV, LassoCV, LogisticRegressionCV
 from sklearn.model_selection import GridSearchCV, KFold, StratifiedKFold
 
+import sklearn_losses
 from sklearn_losses import (
     LossClassifier,
     LossClassifierCV,
@@ -42,6 +48,8 @@ def main(argv=None):
     parser.add_argument("--n-alphas", type=int, default=20)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--only", default="", help="run only the problems containing this")
+    parser.add_argument("--out", default=os.path.join(os.path.dirname(__file__),
+                                                      "RESULTS_CV.md"))
     args = parser.parse_args(argv)
     warnings.simplefilter("ignore", ConvergenceWarning)
     warnings.simplefilter("ignore", FutureWarning)
@@ -90,11 +98,20 @@ def main(argv=None):
 
     header = ["problem", "GridSearchCV (s)", "ours CV (s)", "speed-up", "same alpha",
               "scikit-learn CV", "its time (s)", "ours / it"]
-    print(f"\n{k} alphas x 5 folds, n={n}, p={p}\n")
-    print("| " + " | ".join(header) + " |")
-    print("|" + "---|" * len(header))
-    for row in rows:
-        print("| " + " | ".join(row) + " |")
+    lines = [
+        "# Cross-validation benchmark: tuning alpha along a path vs GridSearchCV", "",
+        f"Machine: {platform.platform()}, {os.cpu_count()} cores, Python "
+        f"{platform.python_version()}. numpy {np.__version__}, scipy {scipy.__version__}, "
+        f"scikit-learn {sklearn.__version__}, sklearn-losses {sklearn_losses.__version__}.",
+        "", f"{k} alphas x 5 folds, n={n}, p={p}; median of {args.repeats} runs. The "
+        "scikit-learn CV estimators solve their own objective on the same alphas.", "",
+        "| " + " | ".join(header) + " |", "|" + "---|" * len(header),
+    ] + ["| " + " | ".join(row) + " |" for row in rows]
+    print("\n" + "\n".join(lines))
+    if not args.only:
+        with open(args.out, "w") as fh:
+            fh.write("\n".join(lines) + "\n")
+        print(f"wrote {args.out}")
 
 
 if __name__ == "__main__":

@@ -122,6 +122,8 @@ class Gram:
         """``G[:, idx]``, computing the columns not known yet."""
         idx = np.asarray(idx, dtype=np.intp)
         new = idx[~self._known[idx]]
+        if 2 * new.size > len(self.c):  # the symmetric product of all columns costs less
+            new = np.arange(len(self.c))
         if new.size:
             self._G[:, new] = self._compute(new)
             self._known[new] = True
@@ -141,8 +143,11 @@ class Gram:
             G = np.zeros((X.shape[1], len(cols)))
             for start in range(0, X.shape[0], block):
                 rows = slice(start, start + block)
-                XJ = X[rows] if every else X[rows][:, cols]
-                G += X[rows].T @ (XJ * s[rows, None])
+                if every:  # B^T B with one operand: BLAS's symmetric product, half the work
+                    B = X[rows] * np.sqrt(s[rows, None])
+                    G += B.T @ B
+                else:
+                    G += X[rows].T @ (X[rows][:, cols] * s[rows, None])
         return G - self.S * np.outer(self.offset, self.offset[cols])
 
     def restricted(self, idx, col_scale):

@@ -391,6 +391,9 @@ def _solve_spd(A, rhs):
         return None
 
 
+_LOOSE = 100.0
+
+
 def _working_set(gram, col_scale, l1, l2, positive, w0, gtol, max_iter, verbose, floor):
     """Half squared error with an L1 part (or ``positive``) in Gram form.
 
@@ -405,11 +408,15 @@ def _working_set(gram, col_scale, l1, l2, positive, w0, gtol, max_iter, verbose,
     Before each L-BFGS-B run, the exact solution for the current signs is tried
     (:func:`_exact_steps`): along a regularisation path the signs change little from one
     alpha to the next, and then one or a few ``k x k`` solves give the exact optimum.
+    So the first L-BFGS-B run stops at ``_LOOSE * gtol``: it only has to find the signs;
+    the later runs (if the exact step fails) go to ``gtol``.
     """
     p = len(gram.c)
     w, n_iter = np.array(w0, dtype=float), 0
     working = np.zeros(p, dtype=bool)
     message, converged = "", False
+    # The first run only has to find the signs for an exact step, not the optimum.
+    run_gtol = _LOOSE * gtol
 
     def gradient(v):
         nz = np.flatnonzero(v)
@@ -425,16 +432,18 @@ def _working_set(gram, col_scale, l1, l2, positive, w0, gtol, max_iter, verbose,
         if violation <= gtol and n_iter > 0:
             return FitResult(w[None, :], np.array([gram.y_bar]), n_iter, True, message)
         grow = (v > gtol) & ~working
-        if not grow.any() and n_iter > 0:
+        if not grow.any() and n_iter > 0 and run_gtol == gtol:
             # The restricted solve stopped inside the working set: at max_iter, or at the
             # limit of floating-point precision (then it counts as converged).
             return FitResult(w[None, :], np.array([gram.y_bar]), n_iter, converged, message)
+        if n_iter > 0:
+            run_gtol = gtol
         working |= grow | (w != 0)
         idx = np.flatnonzero(working)
         if verbose:
             print(f"[working set] {len(idx)} features, largest KKT violation {violation:.3g}")
         res = _lbfgs(gram.restricted(idx, col_scale), l1, l2, positive, w[idx][None, :],
-                     np.zeros(1), gtol, max_iter - n_iter, 0, floor=floor)
+                     np.zeros(1), run_gtol, max_iter - n_iter, 0, floor=floor)
         n_iter += max(res.n_iter, 1)
         w = np.zeros(p)
         w[idx] = res.coef[0]
