@@ -210,3 +210,20 @@ def test_bad_targets():
         LossClassifier(Huber()).fit(X, y)
     with pytest.raises(ValueError, match="'loss' parameter"):
         LossClassifier("squared_error").fit(X, y)
+
+
+@pytest.mark.parametrize("fit_intercept", [False, True])
+def test_hinge_with_redundant_features_reaches_reference_optimum(fit_intercept):
+    # Redundant features make X rank-deficient: the exact crossover must complete the
+    # on-kink system from stationarity instead of giving up (or solving a singular one).
+    X, y = make_classification(400, 12, n_informative=4, n_redundant=3, random_state=0)
+    assert np.linalg.matrix_rank(X) < X.shape[1]
+    y_pm = 2.0 * y - 1
+    sw = np.ones(len(y))
+    loss = CLASSIFICATION_LOSSES["hinge"]()
+    model = LossClassifier("hinge", alpha=1e-3, fit_intercept=fit_intercept).fit(X, y)
+    assert model.converged_
+    ref_w, ref_b = reference_fit(loss, X, y_pm, sw, "l2", 1e-3, fit_intercept=fit_intercept)
+    ours = objective(loss, X, y_pm, sw, model.coef_[0], model.intercept_[0], "l2", 1e-3)
+    ref = objective(loss, X, y_pm, sw, ref_w, ref_b, "l2", 1e-3)
+    assert (ours - ref) / abs(ref) <= 1e-6

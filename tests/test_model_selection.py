@@ -139,3 +139,24 @@ def test_squared_error_path_matches_enet_path(regression, l1_ratio, positive):
                              tol=1e-14, max_iter=100000)
     np.testing.assert_allclose(ours, theirs.T, atol=1e-6)
     assert np.array_equal(ours == 0, np.abs(theirs.T) < 1e-12)
+
+
+@pytest.mark.parametrize("loss", ["squared_error", "huber", "quantile", "log_loss"])
+def test_zero_is_returned_without_iterating_at_alpha_max(regression, classification, loss):
+    # At alpha >= alpha_max the gradient at w = 0 certifies the optimum: no solver runs,
+    # and the intercept is the intercept-only optimum.
+    is_clf = loss == "log_loss"
+    X, y = classification if is_clf else regression
+    Model = LossClassifier if is_clf else LossRegressor
+    top = loss_path(X, y, loss=loss, penalty="l1", n_alphas=2)[0][0]
+    model = Model(loss, penalty="l1", alpha=top * 1.01).fit(X, y)
+    assert np.all(model.coef_ == 0) and model.n_iter_ == 0 and model.converged_
+    # the intercept-only model, fitted by a solver (no penalty, one constant feature);
+    # compared by loss, as a median is not unique
+    zero = np.zeros((len(y), 1))
+    intercept_only = Model(loss, penalty=None, tol=1e-10).fit(zero, y)
+    scorer = loss_scorer(model)
+    assert scorer(model, X, y) == pytest.approx(scorer(intercept_only, zero, y), rel=1e-9)
+    if not is_clf:
+        positive = LossRegressor(loss, penalty="l1", alpha=top * 1.01, positive=True)
+        assert positive.fit(X, y).n_iter_ == 0
