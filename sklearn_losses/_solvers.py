@@ -263,24 +263,34 @@ def _zero_is_optimal(g0, l1, positive, col_scale, gtol):
 class _Packing:
     """L-BFGS-B variables ``z = [V+, V-, b]`` and the penalised objective on ``z``.
 
-    ``V = W * scale`` are the coefficients of implicitly standardised features
-    (``scale`` = the columns' weighted standard deviations, see ``LinearObjective``): a
-    diagonal preconditioner, so that features in very different units (1e-6 next to
-    1e6) converge together and ``gtol`` means the same for each. ``V-`` exists only for
-    an L1 part without ``positive``; ``V+`` is free when there is neither.
+    ``V = W * scale`` with ``scale = sqrt(col_scale**2 + l2)``: a diagonal
+    preconditioner, about the square root of each coefficient's curvature: the data
+    term's (``col_scale`` = the columns' weighted standard deviations, see
+    ``LinearObjective``, for a loss of unit curvature) plus the L2 term's. Features in very
+    different units (1e-6 next to 1e6) converge together, and so do strongly penalised
+    ones (measured: log loss + L2 at 100 x alpha_max, 37 iterations with the column
+    scales alone, 8 with the L2 term). ``V-`` exists only for an L1 part without
+    ``positive``; ``V+`` is free when there is neither.
+
+    ``gtol`` is a tolerance on the gradient for *standardised* features (divided by
+    ``col_scale``), whatever the preconditioner: ``unit`` converts L-BFGS-B's gradient
+    entries to that measure.
     """
 
     def __init__(self, obj, l1, l2, positive, n_features):
         self.obj, self.l1, self.l2 = obj, l1, l2
         self.shape = (obj.n_outputs, n_features)
         self.m = obj.n_outputs * n_features
-        self.scale = np.tile(obj.col_scale, obj.n_outputs)
+        col_scale = np.tile(obj.col_scale, obj.n_outputs)
+        self.scale = np.sqrt(col_scale**2 + l2)
         self.bounded = l1 > 0 or positive
         self.split = l1 > 0 and not positive
         self.n_blocks = 2 if self.split else 1
         # The L1 cost of V+ and V- per unit: l1 |w| = (l1 / scale) |v|.
         self.l1_cost = np.tile(l1 / self.scale, self.n_blocks)
         n_b = obj.n_outputs if obj.fit_intercept else 0
+        self.unit = np.concatenate([np.tile(self.scale / col_scale, self.n_blocks),
+                                    np.ones(n_b)])
         size = self.n_blocks * self.m + n_b
         lower = np.full(size, -np.inf)
         if self.bounded:
@@ -323,7 +333,7 @@ class _Packing:
             k = self.n_blocks * self.m
             at_bound = z[:k] <= 0
             pg[:k][at_bound] = np.minimum(grad[:k][at_bound], 0.0)
-        return float(np.max(np.abs(pg), initial=0.0))
+        return float(np.max(np.abs(pg) * self.unit, initial=0.0))
 
 
 def _lbfgs(obj, l1, l2, positive, W0, b0, gtol, max_iter, verbose, floor=0.0,
@@ -343,7 +353,8 @@ def _lbfgs(obj, l1, l2, positive, W0, b0, gtol, max_iter, verbose, floor=0.0,
         res = minimize(
             pk.fun, z, jac=True, method="L-BFGS-B", bounds=pk.bounds,
             options={"maxiter": max_iter - n_iter, "maxfun": 2 * max_iter + 20,
-                     "ftol": 0.0, "gtol": gtol, "maxcor": 20, "maxls": 40},
+                     "ftol": 0.0, "gtol": gtol / np.max(pk.unit, initial=1.0),
+                     "maxcor": 20, "maxls": 40},
         )
         n_iter += res.nit
         # A whole run that cannot lower the objective beyond rounding has stalled.
