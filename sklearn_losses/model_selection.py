@@ -319,6 +319,9 @@ def loss_path(X, y, *, loss="squared_error", penalty="l1", alphas=None, n_alphas
     if alphas is None:
         alphas = _alpha_grid(model, X, y, sample_weight, n_alphas, eps)
     alphas = np.sort(np.asarray(alphas, dtype=float))[::-1]
+    if np.any(alphas < 0) or not np.all(np.isfinite(alphas)):
+        raise ValueError(f"alphas must be finite and >= 0; got values from {alphas.min():g} "
+                         f"to {alphas.max():g}.")
     model._validate_params()
     prepared = model._prepare(X, y, sample_weight)  # once: the problems keep their caches
     coefs, intercepts = [], []

@@ -14,6 +14,7 @@ from sklearn_losses import (
     LossRegressor,
     LossRegressorCV,
     Quantile,
+    loss_path,
     make_loss_scorer,
 )
 from sklearn_losses import metrics as M
@@ -100,6 +101,8 @@ CASES = [
      "loss must be a loss name or a Loss object"),
     ("CV with penalty=None", lambda: LossRegressorCV(penalty=None).fit(X, y), ValueError,
      "'penalty' parameter of LossRegressorCV must be a str among"),
+    ("negative alphas for loss_path", lambda: loss_path(X, y, alphas=[1.0, -0.1]), ValueError,
+     "alphas must be finite and >= 0"),
 ]
 
 
