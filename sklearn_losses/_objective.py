@@ -133,7 +133,7 @@ class Gram:
         """The whole ``G``."""
         return self.columns(np.arange(len(self.c)))
 
-    def _compute(self, cols, block=4096):
+    def _compute(self, cols, block=1024):
         X, s = self.X, self.s
         if hasattr(X, "multiply"):
             XJ = X[:, cols].multiply(s[:, None]).tocsc()

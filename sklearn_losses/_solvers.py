@@ -91,9 +91,14 @@ def choose_solver(loss, l2, solver):
     return solver
 
 
-# Up to this many features, half squared error works on the p x p Gram matrix: an exact
-# linear solve for L2 / no penalty, O(p^2) objective evaluations for L1 (n >> p).
-_GRAM_MAX_FEATURES = 1000
+# Half squared error works on the p x p Gram matrix (an exact linear solve for L2 / no
+# penalty, a working set with exact steps for L1) up to this many features, and with at
+# least _GRAM_MIN_RATIO samples per feature. Building it costs about n p^2 / 2, against
+# 2 n p per L-BFGS-B evaluation on X: measured here, single fits were faster on X from
+# p ~ 300-500 on (20 000 x 500: Lasso 0.17 s on X, 0.24 s by Gram; 2 000 x 1 000: 0.04 s
+# and 0.10 s), and the p x p arrays would exceed the memory budget (2 x X) for n < 4 p.
+_GRAM_MAX_FEATURES = 300
+_GRAM_MIN_RATIO = 4
 
 _threadpools = []
 
@@ -215,7 +220,9 @@ def _dispatch(loss, obj, cache, solver, l1, l2, positive, coef_init, b_init, gto
               floor, max_iter, verbose):
     """Run the solver that fits the problem (see the module docstring)."""
     _, col_scale, _, _, (g0, b_zero) = cache["scales"]
-    gram = loss.quadratic and obj.n_outputs == 1 and obj.X.shape[1] <= _GRAM_MAX_FEATURES
+    n, p = obj.X.shape
+    gram = (loss.quadratic and obj.n_outputs == 1 and p <= _GRAM_MAX_FEATURES
+            and n >= _GRAM_MIN_RATIO * p)
     if (l1 > 0 or positive) and _zero_is_optimal(g0, l1, positive, col_scale, gtol):
         result = FitResult(np.zeros_like(coef_init, dtype=float), b_zero.copy(), 0, True,
                            "w = 0 satisfies the optimality conditions.")
