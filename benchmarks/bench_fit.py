@@ -178,6 +178,8 @@ def main(argv=None):
                       f"theirs {row['theirs']:7.3f}s ratio {row['ratio']:5.2f} gap ours "
                       f"{row['gap_ours']:.1e} theirs {row['gap_theirs']:.1e} "
                       f"mem {row['memory']:.2f}x", flush=True)
+                if not args.only:
+                    write_results(args.out, results, [], args.repeats)
     if args.only:
         return
     # one sparse text-like problem
@@ -188,7 +190,13 @@ def main(argv=None):
             results.append(row)
             print(row, flush=True)
     grow = growth(args.repeats)
+    write_results(args.out, results, grow, args.repeats)
+    print(f"wrote {args.out}")
 
+
+def write_results(path, results, grow, repeats):
+    """The markdown report; rewritten after every row, so a long run that is stopped
+    still leaves the rows measured so far."""
     blas = [f"{i['internal_api']} {i.get('version', '')} ({i.get('architecture', '')}, "
             f"{i['num_threads']} threads)" for i in threadpool_info()]
     lines = [
@@ -197,7 +205,7 @@ def main(argv=None):
         f"{platform.python_version()}. numpy {np.__version__}, scipy {scipy.__version__}, "
         f"scikit-learn {sklearn.__version__}, sklearn-losses {sklearn_losses.__version__}.",
         f"BLAS: {'; '.join(blas)}.", "",
-        f"Median of {args.repeats} interleaved fits. Gap: relative objective distance to the "
+        f"Median of {repeats} interleaved fits. Gap: relative objective distance to the "
         "better of the two (one shared objective function). Memory: our peak traced "
         "allocation during fit / size of X.", "",
         "| pair | n x p | ours (s) | scikit-learn (s) | ours / theirs | gap ours | gap theirs "
@@ -208,15 +216,14 @@ def main(argv=None):
         lines.append(f"| {r['pair']} | {r['shape']} | {r['ours']:.3f} | {r['theirs']:.3f} | "
                      f"{r['ratio']:.2f} | {r['gap_ours']:.1e} | {r['gap_theirs']:.1e} | "
                      f"{r['memory']:.2f} |")
-    lines += ["", "## Fit-time growth", "", "| estimator | axis | sizes | times (s) | "
-              "log-log slope |", "|---|---|---|---|---|"]
+    if grow:
+        lines += ["", "## Fit-time growth", "", "| estimator | axis | sizes | times (s) | "
+                  "log-log slope |", "|---|---|---|---|---|"]
     for label, axis, sizes, times, slope in grow:
         lines.append(f"| {label} | {axis} | {sizes} | "
                      f"{', '.join(f'{t:.3f}' for t in times)} | {slope:.2f} |")
-    with open(args.out, "w") as fh:
+    with open(path, "w") as fh:
         fh.write("\n".join(lines) + "\n")
-    print(f"wrote {args.out}")
-
 
 if __name__ == "__main__":
     main()
