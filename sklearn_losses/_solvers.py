@@ -113,38 +113,63 @@ def _scales(loss, X, y, sample_weight, fit_intercept, n_outputs, normalizer):
     that make it up guards against a gradient that cancels to ~0 by symmetry, and bounds
     how small a violation a line search can still reduce.
 
-    Returns ``(offset, col_scale, scale, terms, (g0, b0))`` with ``g0`` the data term's
-    coefficient gradient at ``(0, b0)`` (it decides whether ``w = 0`` is optimal).
+    Returns ``(offset, col_scale, scale, terms, (g0, db0, b0))`` with ``g0`` and ``db0``
+    the data term's coefficient and intercept gradients at ``(0, b0)`` (they decide
+    whether ``w = 0`` is optimal; ``b0`` may be a numerical minimiser, so ``db0`` is
+    checked too).
     """
     obj = LinearObjective(loss.loss_gradient, X, y, sample_weight, fit_intercept, n_outputs,
                           normalizer)
-    b0 = _intercept_only(loss, obj)
-    sg0 = weighted_gradient_at_zero(loss, obj, b0)
+    b0 = intercept_only(loss, y, sample_weight, fit_intercept, n_outputs)
+    sg0 = _weighted_gradient_at_zero(loss, obj, b0)
     spread = np.maximum(np.abs(_column_extreme(X, np.max) - obj.offset),
                         np.abs(_column_extreme(X, np.min) - obj.offset)) / obj.col_scale
     terms = np.abs(sg0).sum() * np.max(spread, initial=1.0)
     g0 = obj.coef_gradient(sg0)
     scale = max(np.max(np.abs(g0 / obj.col_scale), initial=0.0), 1e-3 * terms) or 1.0
-    return obj.offset, obj.col_scale, scale, terms, (g0, b0)
+    db0 = sg0.reshape(len(sg0), -1).sum(axis=0) if fit_intercept else np.zeros(n_outputs)
+    return obj.offset, obj.col_scale, scale, terms, (g0, db0, b0)
 
 
-def _intercept_only(loss, obj):
-    b0 = np.zeros(obj.n_outputs)
-    if obj.fit_intercept:
-        b0[:] = loss.intercept_only(obj.y, obj.sample_weight)
+def problem_scales(loss, X, y, sample_weight, fit_intercept, n_outputs=1, normalizer=None,
+                   cache=None):
+    """:func:`_scales` of a problem, computed once and kept in its ``cache`` (the dict
+    :func:`solve` reuses across refits on the same data)."""
+    cache = {} if cache is None else cache
+    if "scales" not in cache:
+        cache["scales"] = _scales(loss, X, y, sample_weight, fit_intercept, n_outputs,
+                                  normalizer)
+    return cache["scales"]
+
+
+def gradient_at_zero(loss, X, y, sample_weight, fit_intercept, n_outputs=1, normalizer=None,
+                     cache=None):
+    """The data term's coefficient gradient at ``w = 0`` (intercept at its intercept-only
+    optimum), shape ``(n_outputs, n_features)``: alpha_max is read from it, and
+    :func:`solve` returns ``w = 0`` when it satisfies the optimality conditions. The same
+    cached value serves both."""
+    return problem_scales(loss, X, y, sample_weight, fit_intercept, n_outputs, normalizer,
+                          cache)[4][0]
+
+
+def intercept_only(loss, y, sample_weight, fit_intercept, n_outputs):
+    """The intercept of the ``w = 0`` model (0 without an intercept), shape
+    ``(n_outputs,)``: the solvers' cold start."""
+    b0 = np.zeros(n_outputs)
+    if fit_intercept:
+        b0[:] = loss.intercept_only(y, sample_weight)
     return b0
 
 
-def weighted_gradient_at_zero(loss, obj, b0=None):
-    """``s_i * dloss/df_i`` at ``w = 0`` with the intercept ``b0`` (by default its
-    intercept-only optimum); ``obj.coef_gradient`` of it is the data term's gradient there.
+def _weighted_gradient_at_zero(loss, obj, b0):
+    """``s_i * dloss/df_i`` at ``w = 0`` with the intercept ``b0``; ``obj.coef_gradient``
+    of it is the data term's gradient there.
 
     Samples sitting on a kink at that point (the median, for absolute error) may take
     any slope in their jump: one common share is chosen so that the intercept is optimal
     (``sum_i s_i g_i = 0``). Any such subgradient gives an upper bound on alpha_max,
     exact when it is unique.
     """
-    b0 = _intercept_only(loss, obj) if b0 is None else b0
     n = obj.X.shape[0]
     raw = np.full(n, b0[0]) if obj.n_outputs == 1 else np.tile(b0, (n, 1))
     _, g = loss.loss_gradient(obj.y, raw)
@@ -192,10 +217,8 @@ def solve(loss, X, y, sample_weight, *, l1, l2, fit_intercept, positive, solver,
     solver = choose_solver(loss, l2, solver)
     cache = {} if cache is None else cache
     with _one_blas_thread():
-        if "scales" not in cache:
-            cache["scales"] = _scales(loss, X, y, sample_weight, fit_intercept, n_outputs,
-                                      normalizer)
-        offset, col_scale, scale, terms, _ = cache["scales"]
+        offset, col_scale, scale, terms, _ = problem_scales(
+            loss, X, y, sample_weight, fit_intercept, n_outputs, normalizer, cache)
         obj = LinearObjective(loss.loss_gradient, X, y, sample_weight, fit_intercept,
                               n_outputs, normalizer, offset=offset, col_scale=col_scale)
         # The solvers work with the intercept of implicitly centred data (see
@@ -219,11 +242,11 @@ def solve(loss, X, y, sample_weight, *, l1, l2, fit_intercept, positive, solver,
 def _dispatch(loss, obj, cache, solver, l1, l2, positive, coef_init, b_init, gtol, tol,
               floor, max_iter, verbose):
     """Run the solver that fits the problem (see the module docstring)."""
-    _, col_scale, _, _, (g0, b_zero) = cache["scales"]
+    _, col_scale, _, _, (g0, db0, b_zero) = cache["scales"]
     n, p = obj.X.shape
     gram = (loss.quadratic and obj.n_outputs == 1 and p <= _GRAM_MAX_FEATURES
             and n >= _GRAM_MIN_RATIO * p)
-    if (l1 > 0 or positive) and _zero_is_optimal(g0, l1, positive, col_scale, gtol):
+    if (l1 > 0 or positive) and _zero_is_optimal(g0, db0, l1, positive, col_scale, gtol):
         result = FitResult(np.zeros_like(coef_init, dtype=float), b_zero.copy(), 0, True,
                            "w = 0 satisfies the optimality conditions.")
     elif solver == "lbfgs" and gram:
@@ -257,11 +280,12 @@ def _kkt_violations(g, w, l1, positive, col_scale):
     return np.where(w != 0, np.abs(g + l1 * np.sign(w)), zero) / col_scale
 
 
-def _zero_is_optimal(g0, l1, positive, col_scale, gtol):
-    """Whether ``w = 0`` (intercept at its intercept-only optimum) is the optimum: the
-    data term's (sub)gradient there lies within the L1 penalty's."""
-    return float(np.max(_kkt_violations(g0, np.zeros_like(g0), l1, positive, col_scale),
-                        initial=0.0)) <= gtol
+def _zero_is_optimal(g0, db0, l1, positive, col_scale, gtol):
+    """Whether ``w = 0`` with the intercept-only intercept is the optimum: the data
+    term's (sub)gradient there lies within the L1 penalty's, and the intercept's is 0."""
+    violation = np.max(_kkt_violations(g0, np.zeros_like(g0), l1, positive, col_scale),
+                       initial=0.0)
+    return max(float(violation), float(np.max(np.abs(db0), initial=0.0))) <= gtol
 
 
 # ----------------------------------------------------------------------------- L-BFGS-B

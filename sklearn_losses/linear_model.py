@@ -10,7 +10,7 @@ from sklearn.utils.multiclass import check_classification_targets, type_of_targe
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
 from ._compat import Interval, StrOptions, _check_sample_weight
-from ._solvers import SOLVERS, solve
+from ._solvers import SOLVERS, intercept_only, solve
 from .losses import CLASSIFICATION_LOSSES, REGRESSION_LOSSES, Loss, resolve_loss
 from .penalties import penalty_strengths
 
@@ -63,9 +63,7 @@ class _LossLinearModel(BaseEstimator):
                 coef, intercept = coef[index: index + n_outputs], intercept[index: index + n_outputs]
             if coef.shape == (n_outputs, n_features):
                 return coef, (intercept if self.fit_intercept else np.zeros(n_outputs))
-        b0 = np.zeros(n_outputs)
-        if self.fit_intercept:
-            b0[:] = loss.intercept_only(y, sw)
+        b0 = intercept_only(loss, y, sw, self.fit_intercept, n_outputs)
         return np.zeros((n_outputs, n_features)), b0
 
     def _fit_problems(self, X, problems, loss, normalizer, squeeze):

@@ -23,9 +23,8 @@ from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import column_or_1d, validate_data
 
 from ._compat import Interval, StrOptions, _check_sample_weight
-from ._objective import LinearObjective
+from ._solvers import gradient_at_zero
 from .linear_model import LossClassifier, LossRegressor
-from ._solvers import weighted_gradient_at_zero
 from .losses import LOSSES, Loss
 from .penalties import alpha_max
 from .scorers import get_scorer, loss_scorer
@@ -36,7 +35,7 @@ from .scorers import get_scorer, loss_scorer
 _L2_RHO = 0.01
 
 
-def _alpha_grid(model, X, y, sample_weight, n_alphas, eps):
+def _alpha_grid(model, prepared, n_alphas, eps):
     """Geometric grid from alpha_max down to ``eps * alpha_max`` for ``model``'s penalty.
 
     ``alpha_max`` is the smallest alpha for which ``w = 0`` is optimal: the largest entry
@@ -44,12 +43,10 @@ def _alpha_grid(model, X, y, sample_weight, n_alphas, eps):
     every output / class) divided by the L1 share ``rho``. It is exact where that
     gradient is unique, and an upper bound where many samples sit on a kink (hinge).
     """
-    X, problems, loss, normalizer, _ = model._prepare(X, y, sample_weight)
-    grads = []
-    for y_enc, weights, n_out, _ in problems:
-        obj = LinearObjective(loss.loss_gradient, X, y_enc, weights, model.fit_intercept,
-                              n_out, normalizer)
-        grads.append(obj.coef_gradient(weighted_gradient_at_zero(loss, obj)).ravel())
+    X, problems, loss, normalizer, _ = prepared  # model._prepare(...)
+    grads = [gradient_at_zero(loss, X, y_enc, weights, model.fit_intercept, n_out,
+                              normalizer, cache).ravel()
+             for y_enc, weights, n_out, cache in problems]
     rho = {None: 0.0, "l1": 1.0, "l2": 0.0, "elasticnet": model.l1_ratio}[model.penalty]
     top = alpha_max(np.concatenate(grads), max(rho, _L2_RHO)) or 1.0
     return np.geomspace(top, top * eps, n_alphas)
@@ -64,12 +61,19 @@ def _fold_path(model, X, y, sample_weight, train, test, alphas, scorer):
     prepared = model._prepare(X[train], y[train], sw)
     X_test, y_test = X[test], y[test]
     model._validated_input = True  # X_test is a slice of the validated X
-    scores = np.empty(len(alphas))
-    for i, alpha in enumerate(alphas):
+    return np.array([scorer(fitted, X_test, y_test)
+                     for fitted in _walk_path(model, prepared, alphas)])
+
+
+def _walk_path(model, prepared, alphas):
+    """Fit ``model`` (with ``warm_start=True``) at each of the decreasing ``alphas``, each
+    fit starting from the last; yield it after each. ``prepared`` is
+    ``model._prepare(...)``: the data is validated and encoded once, and its problems
+    keep their caches (scales, Gram columns) along the path."""
+    for alpha in alphas:
         model.alpha = alpha
         model._fit_problems(*prepared)
-        scores[i] = scorer(model, X_test, y_test)
-    return scores
+        yield model
 
 
 class _LossCVMixin:
@@ -120,9 +124,10 @@ class _LossCVMixin:
         if self.penalty != "elasticnet":
             l1_ratios = l1_ratios[:1]
         if self.alphas is None:
-            grids = np.array([_alpha_grid(self._path_model(l1_ratio=r, alpha=1.0), X, y,
-                                          sample_weight, self.n_alphas, self.eps)
-                              for r in l1_ratios])
+            # one preparation (and gradient at w = 0) serves every l1_ratio's grid
+            prepared = self._path_model(l1_ratios[0], 1.0)._prepare(X, y, sample_weight)
+            grids = np.array([_alpha_grid(self._path_model(r, 1.0), prepared, self.n_alphas,
+                                          self.eps) for r in l1_ratios])
         else:
             alphas = np.sort(np.asarray(self.alphas, dtype=float))[::-1]
             if np.any(alphas < 0):
@@ -316,20 +321,18 @@ def loss_path(X, y, *, loss="squared_error", penalty="l1", alphas=None, n_alphas
     model = cls(loss=loss, penalty=penalty, alpha=1.0, l1_ratio=l1_ratio,
                 fit_intercept=fit_intercept, tol=tol, max_iter=max_iter, warm_start=True,
                 **params)
+    model._validate_params()
+    prepared = model._prepare(X, y, sample_weight)
     if alphas is None:
-        alphas = _alpha_grid(model, X, y, sample_weight, n_alphas, eps)
+        alphas = _alpha_grid(model, prepared, n_alphas, eps)
     alphas = np.sort(np.asarray(alphas, dtype=float))[::-1]
     if np.any(alphas < 0) or not np.all(np.isfinite(alphas)):
         raise ValueError(f"alphas must be finite and >= 0; got values from {alphas.min():g} "
                          f"to {alphas.max():g}.")
-    model._validate_params()
-    prepared = model._prepare(X, y, sample_weight)  # once: the problems keep their caches
     coefs, intercepts = [], []
-    for alpha in alphas:
-        model.alpha = alpha
-        model._fit_problems(*prepared)
-        coefs.append(np.squeeze(np.copy(model.coef_)))
-        intercepts.append(np.squeeze(np.copy(model.intercept_)))
+    for fitted in _walk_path(model, prepared, alphas):
+        coefs.append(np.squeeze(np.copy(fitted.coef_)))
+        intercepts.append(np.squeeze(np.copy(fitted.intercept_)))
     return alphas, np.array(coefs), np.array(intercepts)
 
 
