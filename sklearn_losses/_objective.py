@@ -107,12 +107,15 @@ class Gram:
     an L1 solution only ever touches its working set.
     """
 
-    def __init__(self, X, y, s, offset, fit_intercept):
+    def __init__(self, X, y, s, offset, fit_intercept, c=None):
         self.X, self.s, self.offset = X, s, offset
         self.S = float(np.sum(s))
         self.y_bar = float(np.dot(s, y) / self.S) if fit_intercept else 0.0
         yc = y - self.y_bar
-        self.c = np.asarray(X.T @ (s * yc)).ravel() - offset * np.dot(s, yc)
+        # c is minus the data term's gradient at w = 0, which a caller may already have
+        # (then no pass over X is needed here)
+        self.c = (np.asarray(X.T @ (s * yc)).ravel() - offset * np.dot(s, yc)
+                  if c is None else c)
         self.q = float(np.dot(s, yc * yc))
         p = X.shape[1]
         self._G = np.empty((p, p))

@@ -252,7 +252,7 @@ def _dispatch(loss, obj, cache, solver, l1, l2, positive, coef_init, b_init, gto
     elif solver == "lbfgs" and gram:
         if "gram" not in cache:
             cache["gram"] = Gram(obj.X, obj.y, obj.sample_weight, obj.offset,
-                                 obj.fit_intercept)
+                                 obj.fit_intercept, c=-g0[0])
         if l1 == 0 and not positive:
             result = _normal_equations(cache["gram"], l2)
         else:
