@@ -136,22 +136,9 @@ class Gram:
         """The whole ``G``."""
         return self.columns(np.arange(len(self.c)))
 
-    def _compute(self, cols, block=1024):
-        X, s = self.X, self.s
-        if hasattr(X, "multiply"):
-            XJ = X[:, cols].multiply(s[:, None]).tocsc()
-            G = np.asarray((X.T @ XJ).toarray())
-        else:
-            every = len(cols) == X.shape[1] and np.array_equal(cols, np.arange(X.shape[1]))
-            G = np.zeros((X.shape[1], len(cols)))
-            for start in range(0, X.shape[0], block):
-                rows = slice(start, start + block)
-                if every:  # B^T B with one operand: BLAS's symmetric product, half the work
-                    B = X[rows] * np.sqrt(s[rows, None])
-                    G += B.T @ B
-                else:
-                    G += X[rows].T @ (X[rows][:, cols] * s[rows, None])
-        return G - self.S * np.outer(self.offset, self.offset[cols])
+    def _compute(self, cols):
+        # the offset is the s-weighted mean here (or 0): sum_i s_i x_i = S * offset
+        return centred_gram(self.X, self.s, self.offset, cols, total=self.S * self.offset)
 
     def restricted(self, idx, col_scale):
         """The Gram form on the coefficients ``idx`` (the others 0) with the intercept at
@@ -170,3 +157,32 @@ class _GramRestriction:
         Gw = self.G @ w
         value = 0.5 * (self.q - 2 * np.dot(w, self.c) + np.dot(w, Gw))
         return float(value), (Gw - self.c)[None, :], np.zeros(1)
+
+
+def centred_gram(X, s, offset, cols=None, total=None, block=1024):
+    r"""Columns ``cols`` (all by default) of :math:`\sum_i s_i (x_i - o)(x_i - o)^T`.
+
+    Dense ``X`` is read in row blocks (no ``n x p`` temporary); all columns at once use
+    BLAS's symmetric product ``B^T B``, half the work. ``offset`` ``o`` need not be the
+    ``s``-weighted mean; ``total``, :math:`\sum_i s_i x_i`, saves a pass over ``X`` where
+    the caller knows it.
+    """
+    p = X.shape[1]
+    cols = np.arange(p) if cols is None else np.asarray(cols, dtype=np.intp)
+    if hasattr(X, "multiply"):
+        XJ = X[:, cols].multiply(s[:, None]).tocsc()
+        G = np.asarray((X.T @ XJ).toarray())
+    else:
+        every = len(cols) == p and np.array_equal(cols, np.arange(p))
+        G = np.zeros((p, len(cols)))
+        for start in range(0, X.shape[0], block):
+            rows = slice(start, start + block)
+            if every:
+                B = X[rows] * np.sqrt(s[rows, None])
+                G += B.T @ B
+            else:
+                G += X[rows].T @ (X[rows][:, cols] * s[rows, None])
+    m = np.asarray(X.T @ s).ravel() if total is None else total
+    S = float(np.sum(s))
+    return (G - np.outer(offset, m[cols]) - np.outer(m, offset[cols])
+            + S * np.outer(offset, offset[cols]))

@@ -39,7 +39,7 @@ from scipy.optimize import Bounds, linprog, lsq_linear, minimize
 from sklearn.exceptions import ConvergenceWarning
 from threadpoolctl import ThreadpoolController  # a dependency of scikit-learn
 
-from ._objective import Gram, LinearObjective
+from ._objective import Gram, LinearObjective, centred_gram
 from .penalties import penalty_value
 
 SOLVERS = ("auto", "lbfgs", "highs", "smoothing")
@@ -259,8 +259,14 @@ def _dispatch(loss, obj, cache, solver, l1, l2, positive, coef_init, b_init, gto
             result = _working_set(cache["gram"], col_scale, l1, l2, positive, coef_init[0],
                                   gtol, max_iter, verbose, floor)
     elif solver == "lbfgs":
+        curvature = None
+        if (l1 == 0 and not positive and obj.n_outputs == 1 and p <= _GRAM_MAX_FEATURES
+                and n >= _GRAM_MIN_RATIO * p):
+            if "curvature" not in cache:
+                cache["curvature"] = _curvature(loss, obj, b_zero)
+            curvature = cache["curvature"]
         result = _lbfgs(obj, l1, l2, positive, coef_init, b_init, gtol, max_iter, verbose,
-                        floor=floor)
+                        floor=floor, curvature=curvature)
     elif solver == "highs":
         result = _highs(loss, obj, l1, positive, tol, max_iter)
     else:
@@ -291,6 +297,25 @@ def _zero_is_optimal(g0, db0, l1, positive, col_scale, gtol):
 # ----------------------------------------------------------------------------- L-BFGS-B
 
 
+def _curvature(loss, obj, b0):
+    """Eigendecomposition ``(Q, lam)`` of the data term's Hessian in ``w`` at the cold start
+    ``(0, b0)``, ``sum_i s_i l''(y_i, b0) (x_i - offset)(x_i - offset)^T``, for
+    L-BFGS-B's preconditioner. ``None`` when the loss gives no second derivative or some
+    sample has none there (a Huber outlier: the start then says little about the
+    curvature at the optimum).
+
+    Eigenvalues are floored at 1e-10 of the largest (collinear columns), so that
+    ``lam + l2 > 0`` for every alpha; one decomposition serves a whole path.
+    """
+    d = loss.hessian(obj.y, np.full(obj.X.shape[0], float(b0[0])))
+    if d is None or not np.all(d > 0):
+        return None
+    lam, Q = linalg.eigh(centred_gram(obj.X, obj.sample_weight * d, obj.offset),
+                         check_finite=False)
+    top = np.max(lam, initial=0.0)
+    return (Q, np.maximum(lam, 1e-10 * top)) if top > 0 else None  # constant columns
+
+
 class _Packing:
     """L-BFGS-B variables ``z = [V+, V-, b]`` and the penalised objective on ``z``.
 
@@ -303,12 +328,20 @@ class _Packing:
     scales alone, 10 with the L2 term). ``V-`` exists only for an L1 part without
     ``positive``; ``V+`` is free when there is neither.
 
+    With ``curvature`` (the data term's Hessian in ``w`` at the start, see
+    :func:`_curvature`) and no bounds (no L1 part, no ``positive``), the preconditioner
+    is that whole matrix instead: ``W = Q (V / sqrt(lam + l2))`` with ``Q diag(lam) Q^T``
+    the curvature, i.e. ``V`` the coordinates in which ``curvature + l2 I`` is ``I``. The
+    problem in ``V`` then has a Hessian near the identity, and L-BFGS-B needs far fewer
+    iterations (measured: log loss + L2, 2 400 x 60, a 20-alpha warm path took 629
+    evaluations with the diagonal preconditioner and 160 with this one).
+
     ``gtol`` is a tolerance on the gradient for *standardised* features (divided by
     ``col_scale``), whatever the preconditioner: ``unit`` converts L-BFGS-B's gradient
     entries to that measure.
     """
 
-    def __init__(self, obj, l1, l2, positive, n_features):
+    def __init__(self, obj, l1, l2, positive, n_features, curvature=None):
         self.obj, self.l1, self.l2 = obj, l1, l2
         self.shape = (obj.n_outputs, n_features)
         self.m = obj.n_outputs * n_features
@@ -327,8 +360,19 @@ class _Packing:
         if self.bounded:
             lower[: self.n_blocks * self.m] = 0.0
         self.bounds = Bounds(lower, np.full(size, np.inf))
+        self.basis = None
+        if curvature is not None and not self.bounded and obj.n_outputs == 1:
+            Q, lam = curvature
+            root = np.sqrt(lam + l2)
+            self.basis, self.root, self.Q = Q / root, root, Q  # W = basis @ V
+            # the gradient in W is Q (root * dV): |dW / col_scale| is at most the row
+            # sums of |Q| root / col_scale times the largest |dV|
+            self.unit = np.concatenate([np.abs(Q) @ root / obj.col_scale, np.ones(n_b)])
 
     def pack(self, W, b):
+        if self.basis is not None:
+            v = self.root * (self.Q.T @ W.ravel())
+            return np.concatenate([v, b] if self.obj.fit_intercept else [v])
         v = W.ravel() * self.scale
         parts = [np.maximum(v, 0), np.maximum(-v, 0)] if self.split else [
             np.maximum(v, 0) if self.bounded else v]
@@ -340,13 +384,16 @@ class _Packing:
         m = self.m
         v = z[:m] - z[m: 2 * m] if self.split else z[:m]
         b = z[self.n_blocks * m:] if self.obj.fit_intercept else np.zeros(self.obj.n_outputs)
+        if self.basis is not None:
+            return (self.basis @ v).reshape(self.shape), b
         return (v / self.scale).reshape(self.shape), b
 
     def fun(self, z):
         W, b = self.unpack(z)
         w = W.ravel()
         value, dW, db = self.obj.value_gradient(W, b)
-        gv = (dW.ravel() + self.l2 * w) / self.scale
+        gw = dW.ravel() + self.l2 * w
+        gv = gw @ self.basis if self.basis is not None else gw / self.scale
         value += 0.5 * self.l2 * np.dot(w, w)
         k = self.n_blocks * self.m
         if self.bounded:
@@ -359,6 +406,10 @@ class _Packing:
 
     def projected_gradient(self, z, grad):
         """Largest violation of the first-order (KKT) conditions at ``z``."""
+        if self.basis is not None:  # back to the gradient in W (unbounded)
+            m = self.m
+            gw = self.Q @ (self.root * grad[:m]) / self.obj.col_scale
+            return float(np.max(np.abs(np.concatenate([gw, grad[m:]])), initial=0.0))
         pg = grad.copy()
         if self.bounded:
             k = self.n_blocks * self.m
@@ -368,7 +419,7 @@ class _Packing:
 
 
 def _lbfgs(obj, l1, l2, positive, W0, b0, gtol, max_iter, verbose, floor=0.0,
-           max_restarts=5):
+           max_restarts=5, curvature=None):
     """L-BFGS-B until the projected gradient is below ``gtol``.
 
     ``ftol=0`` disables the relative-reduction stop, which ends split-L1 problems early
@@ -377,7 +428,7 @@ def _lbfgs(obj, l1, l2, positive, W0, b0, gtol, max_iter, verbose, floor=0.0,
     cannot move at all has hit rounding, and counts as converged if the violation is
     below ``floor``.
     """
-    pk = _Packing(obj, l1, l2, positive, W0.shape[1])
+    pk = _Packing(obj, l1, l2, positive, W0.shape[1], curvature)
     z = pk.pack(W0, b0)
     n_iter, previous = 0, np.inf
     for _ in range(max_restarts + 1):

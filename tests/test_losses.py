@@ -69,6 +69,35 @@ def test_gradient_matches_finite_difference(loss):
     np.testing.assert_allclose(grad, loss.gradient(y, raw))
 
 
+HESSIAN_LOSSES = [loss for loss in ALL_LOSSES
+                  if loss.hessian(np.ones(1), np.zeros(1)) is not None]
+
+
+def test_hessian_is_given_where_the_solver_needs_it():
+    # the smooth built-in losses give their curvature (the solver preconditions with it);
+    # a loss with kinks in its gradient (hinge, quantile, ...) gives none
+    names = {loss.name for loss in HESSIAN_LOSSES}
+    expected = {name for name, cls in LOSSES.items() if cls.smooth}
+    assert names == expected
+
+
+@pytest.mark.parametrize("loss", HESSIAN_LOSSES, ids=repr)
+def test_hessian_matches_finite_difference(loss):
+    rng = np.random.default_rng(2)
+    y = targets(loss, 200, rng)
+    raw = raws(loss, y, rng)
+    h = 1e-6
+    numeric = (loss.gradient(y, raw + h) - loss.gradient(y, raw - h)) / (2 * h)
+    hess = loss.hessian(y, raw)
+    assert hess.shape == raw.shape and np.all(hess >= 0)  # convex
+    np.testing.assert_allclose(hess, numeric, rtol=1e-5, atol=1e-6)
+
+
+def test_log_loss_multinomial_gives_no_hessian():
+    raw = np.zeros((3, 4))
+    assert LOSSES["log_loss"]().hessian(np.eye(4)[[0, 1, 2]], raw) is None
+
+
 @pytest.mark.parametrize("loss", ALL_LOSSES, ids=repr)
 def test_convex_midpoint(loss):
     rng = np.random.default_rng(1)
