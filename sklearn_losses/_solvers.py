@@ -35,7 +35,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy import linalg
 from scipy.linalg import LinAlgError
-from scipy.optimize import Bounds, linprog, lsq_linear, minimize
+from scipy.optimize import Bounds, linprog, lsq_linear, minimize, nnls
 from sklearn.exceptions import ConvergenceWarning
 from threadpoolctl import ThreadpoolController  # a dependency of scikit-learn
 
@@ -505,7 +505,9 @@ def _working_set(gram, col_scale, l1, l2, positive, w0, gtol, max_iter, verbose,
     (:func:`_exact_steps`): along a regularisation path the signs change little from one
     alpha to the next, and then one or a few ``k x k`` solves give the exact optimum.
     So the first L-BFGS-B run stops at ``_LOOSE * gtol``: it only has to find the signs;
-    the later runs (if the exact step fails) go to ``gtol``.
+    the later runs (if the exact step fails) go to ``gtol``. A working set of up to
+    ``_NNLS_MAX_FEATURES`` features is solved by non-negative least squares instead
+    (:func:`_split_nnls`), whose solution the exact step then makes exact.
     """
     p = len(gram.c)
     w, n_iter = np.array(w0, dtype=float), 0
@@ -534,18 +536,56 @@ def _working_set(gram, col_scale, l1, l2, positive, w0, gtol, max_iter, verbose,
             return FitResult(w[None, :], np.array([gram.y_bar]), n_iter, converged, message)
         if n_iter > 0:
             run_gtol = gtol
+        limit = max(_GROW_MIN, 2 * int(np.sum(w != 0)))
+        if np.sum(grow) > limit:  # the largest violators first (geometric growth)
+            grow &= v >= np.sort(v[grow])[-limit]
         working |= grow | (w != 0)
         idx = np.flatnonzero(working)
         if verbose:
             print(f"[working set] {len(idx)} features, largest KKT violation {violation:.3g}")
-        res = _lbfgs(gram.restricted(idx, col_scale), l1, l2, positive, w[idx][None, :],
-                     np.zeros(1), run_gtol, max_iter - n_iter, 0, floor=floor)
+        sub = gram.restricted(idx, col_scale)
+        res = _split_nnls(sub, l1, l2, positive) if len(idx) <= _NNLS_MAX_FEATURES else None
+        if res is None:
+            res = _lbfgs(sub, l1, l2, positive, w[idx][None, :], np.zeros(1), run_gtol,
+                         max_iter - n_iter, 0, floor=floor)
         n_iter += max(res.n_iter, 1)
         w = np.zeros(p)
         w[idx] = res.coef[0]
         message, converged = res.message, res.converged
         if n_iter >= max_iter and not converged:
             return FitResult(w[None, :], np.array([gram.y_bar]), n_iter, False, message)
+
+
+# Working sets up to this size are solved by scipy's NNLS (an active-set method, cost
+# about k^3 for k features): measured here, 0.13 ms at k = 35 and 1.9 ms at k = 100,
+# against about 1 ms of L-BFGS-B iterations at k = 35; 28 ms at k = 300.
+_NNLS_MAX_FEATURES = 64
+_GROW_MIN = 16
+
+
+def _split_nnls(sub, l1, l2, positive):
+    r"""The Gram-form problem ``sub`` (:class:`_GramRestriction`) as non-negative least
+    squares, solved by ``scipy.optimize.nnls``; ``None`` if that fails.
+
+    With ``x = [w+, w-] >= 0`` (only ``w+`` with ``positive``) the objective is
+    :math:`\tfrac12 x^T H x - x^T (\pm c - l_1)` with ``H = [[G, -G], [-G, G]] + l2 I``,
+    i.e. :math:`\tfrac12 \lVert R x - d\rVert^2` + const with ``H = R^T R`` and
+    ``R^T d = \pm c - l1``. Without ``l2``, ``H`` is singular along ``w+ = w-``: a ridge
+    of 1e-10 of its diagonal makes it definite (the exact step that follows removes it).
+    """
+    G, c = sub.G, sub.c
+    k = len(c)
+    H, rhs = G, c - l1
+    if not positive:
+        H, rhs = np.block([[G, -G], [-G, G]]), np.concatenate([c - l1, -c - l1])
+    H = H + (l2 + 1e-10 * np.max(np.diag(G), initial=0.0)) * np.eye(len(H))
+    try:
+        R = linalg.cholesky(H, check_finite=False)
+        x, _ = nnls(R, linalg.solve_triangular(R, rhs, trans="T", check_finite=False))
+    except (LinAlgError, RuntimeError, ValueError):
+        return None
+    w = x if positive else x[:k] - x[k:]
+    return FitResult(w[None, :], np.zeros(1), 1, True, "non-negative least squares.")
 
 
 def _exact_steps(gram, l1, l2, positive, w, gradient, col_scale, gtol, max_steps=4):

@@ -17,6 +17,7 @@ no change here, e.g.::
 from numbers import Integral, Real
 
 import numpy as np
+from sklearn import config_context
 from sklearn.base import clone
 from sklearn.model_selection import check_cv
 from sklearn.utils.parallel import Parallel, delayed
@@ -61,8 +62,10 @@ def _fold_path(model, X, y, sample_weight, train, test, alphas, scorer):
     prepared = model._prepare(X[train], y[train], sw)
     X_test, y_test = X[test], y[test]
     model._validated_input = True  # X_test is a slice of the validated X
-    return np.array([scorer(fitted, X_test, y_test)
-                     for fitted in _walk_path(model, prepared, alphas)])
+    # ... so the scorer's own checks (finite values, parameter types) are skipped too
+    with config_context(assume_finite=True, skip_parameter_validation=True):
+        return np.array([scorer(fitted, X_test, y_test)
+                         for fitted in _walk_path(model, prepared, alphas)])
 
 
 def _walk_path(model, prepared, alphas):

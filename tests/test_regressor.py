@@ -48,6 +48,40 @@ def test_matches_lasso_elasticnet_ridge(data, alpha, n_samples):
             assert np.array_equal(ours.coef_ == 0, ref.coef_ == 0)
 
 
+@pytest.mark.parametrize("positive", [False, True])
+@pytest.mark.parametrize("nnls", ["nnls", "lbfgs"])
+def test_gram_working_set_with_or_without_nnls(monkeypatch, positive, nnls):
+    # Working sets of up to 64 features are solved by scipy's NNLS, larger ones (or an
+    # NNLS failure) by L-BFGS-B; either way the exact step makes the solution exact,
+    # the Lasso's (started with fewer features than violate: geometric growth).
+    from sklearn_losses import _solvers
+
+    X, y = make_regression(n_samples=400, n_features=40, n_informative=25, noise=5.0,
+                           random_state=1)
+    y = y / np.std(y)
+    if nnls == "lbfgs":
+        monkeypatch.setattr(_solvers, "_NNLS_MAX_FEATURES", 0)
+    ref = Lasso(alpha=0.005, positive=positive, tol=1e-14, max_iter=100_000).fit(X, y)
+    ours = LossRegressor(penalty="l1", alpha=0.005, positive=positive).fit(X, y)
+    assert ours.converged_
+    assert_coef_close(ours.coef_, ref.coef_, rtol=1e-6)
+    assert np.array_equal(ours.coef_ == 0, ref.coef_ == 0)
+
+
+def test_nnls_failure_falls_back_to_lbfgs(monkeypatch, data):
+    from sklearn_losses import _solvers
+
+    def fail(*args, **kwargs):
+        raise RuntimeError("Maximum number of iterations reached.")
+
+    X, y = data
+    expected = LossRegressor(penalty="l1", alpha=0.01).fit(X, y).coef_
+    monkeypatch.setattr(_solvers, "nnls", fail)
+    ours = LossRegressor(penalty="l1", alpha=0.01).fit(X, y)
+    assert ours.converged_
+    assert_coef_close(ours.coef_, expected, rtol=1e-6)
+
+
 @pytest.mark.parametrize("q, alpha", [(0.5, 0.0), (0.2, 0.01), (0.8, 0.1)])
 def test_matches_quantile_regressor(data, q, alpha):
     X, y = data
