@@ -93,9 +93,24 @@ def test_hessian_matches_finite_difference(loss):
     np.testing.assert_allclose(hess, numeric, rtol=1e-5, atol=1e-6)
 
 
-def test_log_loss_multinomial_gives_no_hessian():
-    raw = np.zeros((3, 4))
-    assert LOSSES["log_loss"]().hessian(np.eye(4)[[0, 1, 2]], raw) is None
+def test_multinomial_log_loss_gradient_and_hessian():
+    loss = LOSSES["log_loss"]()
+    rng = np.random.default_rng(3)
+    n, k = 50, 4
+    y = np.eye(k)[rng.integers(0, k, n)]
+    raw = rng.standard_normal((n, k)) * 3
+    raw[0] += 800.0  # a huge shared offset must not overflow
+    value, grad = loss.loss_gradient(y, raw)
+    np.testing.assert_allclose(value, loss.loss(y, raw), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(grad, loss.gradient(y, raw), rtol=1e-12, atol=1e-12)
+    h = 1e-6
+    hess = loss.hessian(y, raw)
+    assert hess.shape == (n, k, k)
+    for j in range(k):
+        step = np.zeros(k)
+        step[j] = h
+        numeric = (loss.gradient(y, raw + step) - loss.gradient(y, raw - step)) / (2 * h)
+        np.testing.assert_allclose(hess[:, :, j], numeric, rtol=1e-5, atol=1e-7)
 
 
 @pytest.mark.parametrize("loss", ALL_LOSSES, ids=repr)
