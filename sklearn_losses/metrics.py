@@ -146,6 +146,12 @@ def binary_cross_entropy(y_true, y_prob, *, sample_weight=None, labels=None):
         if len(classes) > 2:
             raise ValueError(f"binary_cross_entropy needs two classes; got {len(classes)}: "
                              "use categorical_cross_entropy.")
+        if len(classes) < 2:
+            # which class y_prob is the probability of cannot be told from one label
+            raise ValueError(
+                f"y_true contains only one label ({classes[0] if len(classes) else 'none'}"
+                "); pass labels=[negative, positive] so that y_prob's class is known "
+                "(as sklearn.metrics.log_loss asks).")
         positive = (y_true == classes[-1]).astype(float)
         if y_prob.ndim == 2:
             if y_prob.shape[1] != 2:

@@ -93,3 +93,16 @@ def test_extreme_probabilities_are_finite_and_silent():
 def test_bad_input(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def test_binary_cross_entropy_of_one_label_needs_labels():
+    # y_prob is the positive class's probability: with one label in y_true, only
+    # ``labels`` says whether that label is the positive one
+    y_prob = [0.1, 0.2, 0.3]
+    negative = M.binary_cross_entropy([0, 0, 0], y_prob, labels=[0, 1])
+    positive = M.binary_cross_entropy([1, 1, 1], y_prob, labels=[0, 1])
+    assert negative == pytest.approx(-np.mean(np.log([0.9, 0.8, 0.7])), rel=1e-12)
+    assert positive == pytest.approx(-np.mean(np.log(y_prob)), rel=1e-12)
+    for one_label in ([0, 0, 0], [1, 1, 1]):
+        with pytest.raises(ValueError, match="only one label"):
+            M.binary_cross_entropy(one_label, y_prob)

@@ -103,6 +103,8 @@ CASES = [
      "'penalty' parameter of LossRegressorCV must be a str among"),
     ("negative alphas for loss_path", lambda: loss_path(X, y, alphas=[1.0, -0.1]), ValueError,
      "alphas must be finite and >= 0"),
+    ("one label for a binary probability", lambda: M.binary_cross_entropy([0, 0], [0.1, 0.2]),
+     ValueError, r"y_true contains only one label \(0\); pass labels="),
 ]
 
 
