@@ -56,13 +56,17 @@ def test_hand_values(name):
         np.testing.assert_allclose(got, [expected], rtol=1e-12, atol=1e-12)
 
 
+def central_difference(f, y, raw, h=1e-6):
+    """Derivative of ``f(y, raw)`` in ``raw``, sample by sample."""
+    return (f(y, raw + h) - f(y, raw - h)) / (2 * h)
+
+
 @pytest.mark.parametrize("loss", ALL_LOSSES, ids=repr)
 def test_gradient_matches_finite_difference(loss):
     rng = np.random.default_rng(0)
     y = targets(loss, 200, rng)
     raw = raws(loss, y, rng)
-    h = 1e-6
-    numeric = (loss.loss(y, raw + h) - loss.loss(y, raw - h)) / (2 * h)
+    numeric = central_difference(loss.loss, y, raw)
     np.testing.assert_allclose(loss.gradient(y, raw), numeric, rtol=1e-5, atol=1e-6)
     value, grad = loss.loss_gradient(y, raw)
     np.testing.assert_allclose(value, loss.loss(y, raw))
@@ -83,13 +87,11 @@ def test_hessian_is_given_where_the_solver_needs_it():
 
 @pytest.mark.parametrize("loss", HESSIAN_LOSSES, ids=repr)
 def test_hessian_matches_finite_difference(loss):
-    rng = np.random.default_rng(2)
-    y = targets(loss, 200, rng)
-    raw = raws(loss, y, rng)
-    h = 1e-6
-    numeric = (loss.gradient(y, raw + h) - loss.gradient(y, raw - h)) / (2 * h)
+    y = targets(loss, 200, np.random.default_rng(2))
+    raw = raws(loss, y, np.random.default_rng(3))
     hess = loss.hessian(y, raw)
     assert hess.shape == raw.shape and np.all(hess >= 0)  # convex
+    numeric = central_difference(loss.gradient, y, raw)
     np.testing.assert_allclose(hess, numeric, rtol=1e-5, atol=1e-6)
 
 
@@ -103,13 +105,11 @@ def test_multinomial_log_loss_gradient_and_hessian():
     value, grad = loss.loss_gradient(y, raw)
     np.testing.assert_allclose(value, loss.loss(y, raw), rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(grad, loss.gradient(y, raw), rtol=1e-12, atol=1e-12)
-    h = 1e-6
     hess = loss.hessian(y, raw)
     assert hess.shape == (n, k, k)
-    for j in range(k):
-        step = np.zeros(k)
-        step[j] = h
-        numeric = (loss.gradient(y, raw + step) - loss.gradient(y, raw - step)) / (2 * h)
+    for j in range(k):  # the gradient's change as class j's raw score moves
+        step = 1e-6 * np.eye(k)[j]
+        numeric = (loss.gradient(y, raw + step) - loss.gradient(y, raw - step)) / 2e-6
         np.testing.assert_allclose(hess[:, :, j], numeric, rtol=1e-5, atol=1e-7)
 
 
