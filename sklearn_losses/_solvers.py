@@ -325,7 +325,7 @@ def _curvature(loss, obj, b0):
         for start in range(0, n, 1024):  # (rows, k, k) blocks, no n x k x k array
             rows = slice(start, start + 1024)
             h = loss.hessian(obj.y[rows], np.tile(b0, (len(s[rows]), 1)))
-            if h is None:
+            if h is None or np.ndim(h) != 3:  # a loss of one's own may know only 1-D raw
                 return None
             A += np.einsum("i,ijk->jk", s[rows], h)
         A, C = A / np.sum(s), centred_gram(obj.X, s, obj.offset)
