@@ -54,13 +54,13 @@ class Loss(BaseEstimator):
 
         LossRegressor(loss=LogCosh(scale=2.0)).fit(X, y)
 
-    Optionally, ``hessian(y, raw)`` (the second derivative in ``f``, here
-    ``1 / cosh((y - f) / scale)**2``) lets the solver precondition with the data term's
-    curvature, which speeds up fits with correlated features.
-
     A piecewise-linear loss (with kinks) should subclass
     :class:`PiecewiseLinearLoss` instead, so that the exact LP and smoothing solvers
     are used.
+
+    Optionally, ``hessian(y, raw)`` (the second derivative in ``f``, for log-cosh
+    ``1 / cosh((y - f) / scale)**2``) lets the solver precondition with the data term's
+    curvature, which speeds up fits with correlated features.
 
     Attributes
     ----------
