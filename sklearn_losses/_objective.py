@@ -83,9 +83,10 @@ class LinearObjective:
         value, _ = self.loss_gradient(self.y, self.raw(W, b))
         return float(np.dot(self.sample_weight, value))
 
-    def value_gradient(self, W, b):
-        """Weighted mean loss and its gradients ``(value, dW, db)``: one X·w, one Xᵀ·g."""
-        value, g = self.loss_gradient(self.y, self.raw(W, b))
+    def value_gradient(self, W, b, raw=None):
+        """Weighted mean loss and its gradients ``(value, dW, db)``: one X·w, one Xᵀ·g
+        (``raw``, ``self.raw(W, b)``, may be given)."""
+        value, g = self.loss_gradient(self.y, self.raw(W, b) if raw is None else raw)
         sg = g * (self.sample_weight if g.ndim == 1 else self.sample_weight[:, None])
         sg = sg.reshape(len(sg), -1)
         dW = self.coef_gradient(sg)
@@ -166,8 +167,9 @@ class _GramRestriction:
         return float(value), (Gw - self.c)[None, :], np.zeros(1)
 
 
-def centred_gram(X, s, offset, cols=None, total=None, block=1024):
-    r"""Columns ``cols`` (all by default) of :math:`\sum_i s_i (x_i - o)(x_i - o)^T`.
+def centred_gram(X, s, offset, cols=None, total=None, rows=None, block=1024):
+    r"""Columns ``cols`` (all by default) of :math:`\sum_i s_i (x_i - o)(x_i - o)^T`, the
+    sum over ``rows`` only if given (the other ``s_i`` must then be 0).
 
     Dense ``X`` is read in row blocks (no ``n x p`` temporary); all columns at once use
     BLAS's symmetric product ``B^T B``, half the work. ``offset`` ``o`` need not be the
@@ -176,19 +178,23 @@ def centred_gram(X, s, offset, cols=None, total=None, block=1024):
     """
     p = X.shape[1]
     cols = np.arange(p) if cols is None else np.asarray(cols, dtype=np.intp)
+    rows = np.arange(X.shape[0]) if rows is None else np.asarray(rows, dtype=np.intp)
+    every = len(cols) == p and np.array_equal(cols, np.arange(p))
     if hasattr(X, "multiply"):
-        XJ = X[:, cols].multiply(s[:, None]).tocsc()
-        G = np.asarray((X.T @ XJ).toarray())
-    else:
-        every = len(cols) == p and np.array_equal(cols, np.arange(p))
-        G = np.zeros((p, len(cols)))
-        for start in range(0, X.shape[0], block):
-            rows = slice(start, start + block)
-            if every:
-                B = X[rows] * np.sqrt(s[rows, None])
-                G += B.T @ B
-            else:
-                G += X[rows].T @ (X[rows][:, cols] * s[rows, None])
+        block = len(rows)  # sparse products make no dense temporaries: one block
+    G = np.zeros((p, len(cols)))
+    for start in range(0, len(rows), max(block, 1)):
+        r = rows[start: start + block]
+        if len(r) == X.shape[0]:
+            r = slice(None)  # all rows: a view, not a copy
+        XB, sB = X[r], s[r]
+        if hasattr(XB, "multiply"):
+            G += np.asarray((XB.T @ XB[:, cols].multiply(sB[:, None]).tocsc()).toarray())
+        elif every:
+            B = XB * np.sqrt(sB[:, None])
+            G += B.T @ B
+        else:
+            G += XB.T @ (XB[:, cols] * sB[:, None])
     m = np.asarray(X.T @ s).ravel() if total is None else total
     S = float(np.sum(s))
     return (G - np.outer(offset, m[cols]) - np.outer(m, offset[cols])

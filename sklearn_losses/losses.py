@@ -197,6 +197,12 @@ class PiecewiseLinearLoss(Loss):
         grad = self.left_slope(y) + np.sum(jump * frac, axis=1)
         return value, grad
 
+    def smoothed_hessian(self, y, raw, width):
+        """Second derivative of the smoothed loss: ``jump / (2 width)`` within ``width`` of
+        each kink, 0 elsewhere."""
+        beta, jump = self.kinks(y)
+        return np.sum(jump * (np.abs(raw[:, None] - beta) < width), axis=1) / (2 * width)
+
 
 # --------------------------------------------------------------------------- regression
 

@@ -156,6 +156,13 @@ def test_smoothed_loss_bounds_and_gradient(loss, width):
     numeric = (loss.smoothed_loss_gradient(y, raw + h, width)[0]
                - loss.smoothed_loss_gradient(y, raw - h, width)[0]) / (2 * h)
     np.testing.assert_allclose(grad, numeric, rtol=1e-4, atol=1e-6)
+    # the second derivative, away from the band edges where it jumps
+    edge = np.min(np.abs(np.abs(raw[:, None] - beta) - width), axis=1) > 2 * h
+    numeric = (loss.smoothed_loss_gradient(y, raw + h, width)[1]
+               - loss.smoothed_loss_gradient(y, raw - h, width)[1]) / (2 * h)
+    hess = loss.smoothed_hessian(y, raw, width)
+    assert edge.sum() > 300
+    np.testing.assert_allclose(hess[edge], numeric[edge], rtol=1e-4, atol=1e-6)
 
 
 @pytest.mark.parametrize("loss", [cls() for cls in LOSSES.values()], ids=repr)

@@ -234,3 +234,23 @@ def test_bad_parameters(data):
         LossRegressor("poisson").fit(X, y)
     with pytest.raises(ValueError, match="at least one non-zero"):
         LossRegressor().fit(X, y, sample_weight=np.zeros(len(y)))
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_centred_gram_matches_its_formula(sparse):
+    from sklearn_losses._objective import centred_gram
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((300, 6)) * (rng.random((300, 6)) < 0.5)
+    s = rng.uniform(0.1, 2.0, 300)
+    offset = rng.standard_normal(6)
+    rows, cols = np.sort(rng.choice(300, 40, replace=False)), np.array([4, 1])
+    s_rows = np.zeros(300)
+    s_rows[rows] = s[rows]
+    Xc = X - offset
+    data = sp.csr_matrix(X) if sparse else X
+    np.testing.assert_allclose(centred_gram(data, s, offset, block=64), Xc.T @ (Xc * s[:, None]),
+                               rtol=1e-12, atol=1e-12)
+    expected = Xc[rows].T @ (Xc[rows][:, cols] * s[rows, None])
+    got = centred_gram(data, s_rows, offset, cols=cols, rows=rows, block=16)
+    np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
