@@ -178,16 +178,15 @@ def centred_gram(X, s, offset, cols=None, total=None, rows=None, block=1024):
     """
     p = X.shape[1]
     cols = np.arange(p) if cols is None else np.asarray(cols, dtype=np.intp)
-    rows = np.arange(X.shape[0]) if rows is None else np.asarray(rows, dtype=np.intp)
+    n_rows = X.shape[0] if rows is None else len(rows)
     every = len(cols) == p and np.array_equal(cols, np.arange(p))
     if hasattr(X, "multiply"):
-        block = len(rows)  # sparse products make no dense temporaries: one block
+        block = n_rows  # sparse products make no dense temporaries: one block
     G = np.zeros((p, len(cols)))
-    for start in range(0, len(rows), max(block, 1)):
-        r = rows[start: start + block]
-        if len(r) == X.shape[0]:
-            r = slice(None)  # all rows: a view, not a copy
-        XB, sB = X[r], s[r]
+    for start in range(0, n_rows, max(block, 1)):
+        # all rows: slices, i.e. views of X; some rows: a copy of each block of them
+        r = slice(start, start + block) if rows is None else rows[start: start + block]
+        XB, sB = (X, s) if block >= X.shape[0] and rows is None else (X[r], s[r])
         if hasattr(XB, "multiply"):
             G += np.asarray((XB.T @ XB[:, cols].multiply(sB[:, None]).tocsc()).toarray())
         elif every:
