@@ -61,7 +61,12 @@ class LinearObjective:
         0: the solvers' diagonal preconditioner. No temporary copy of X."""
         s = self.sample_weight / np.sum(self.sample_weight)
         X = self.X
-        if hasattr(X, "multiply"):
+        if hasattr(X, "multiply") and X.has_canonical_format:
+            # squared entries on X's own index arrays (X.multiply(X) builds a new
+            # matrix, and its temporaries reach twice the size of X)
+            squared = type(X)((X.data ** 2, X.indices, X.indptr), shape=X.shape, copy=False)
+            second = np.asarray(squared.T @ s).ravel()
+        elif hasattr(X, "multiply"):  # duplicate entries: square their sums
             second = np.asarray(X.multiply(X).T @ s).ravel()
         else:
             second = np.einsum("ij,ij,i->j", X, X, s)

@@ -184,8 +184,19 @@ def _weighted_gradient_at_zero(loss, obj, b0):
 
 
 def _column_extreme(X, reduce):
-    """Column-wise max or min of dense or sparse X, without a temporary copy."""
-    return np.asarray(reduce(X, axis=0).toarray() if sp.issparse(X) else reduce(X, axis=0)).ravel()
+    """Column-wise max or min (``reduce``: ``np.max`` or ``np.min``) of dense or sparse
+    X, without a temporary copy (scipy converts CSR to CSC for a column reduction: a
+    whole copy of X)."""
+    if not sp.issparse(X):
+        return np.asarray(reduce(X, axis=0)).ravel()
+    if X.format != "csr" or not X.has_canonical_format:
+        return np.asarray(reduce(X, axis=0).toarray()).ravel()
+    ufunc = np.maximum if reduce is np.max else np.minimum
+    out = np.full(X.shape[1], -np.inf if ufunc is np.maximum else np.inf)
+    ufunc.at(out, X.indices, X.data)
+    # a column with fewer stored entries than rows also holds zeros
+    implicit = np.bincount(X.indices, minlength=X.shape[1]) < X.shape[0]
+    return np.where(implicit, ufunc(out, 0.0), out)
 
 
 def _one_blas_thread():

@@ -254,3 +254,29 @@ def test_centred_gram_matches_its_formula(sparse):
     expected = Xc[rows].T @ (Xc[rows][:, cols] * s[rows, None])
     got = centred_gram(data, s_rows, offset, cols=cols, rows=rows, block=16)
     np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
+
+
+def test_sparse_with_duplicate_entries_equals_dense(data):
+    # a CSR matrix may store one entry in several parts (not canonical): column scales
+    # and extremes must use their sums, as the dense matrix does
+    X, y = data
+    csr = sp.csr_matrix(X)
+    row = np.repeat(np.arange(X.shape[0]), np.diff(csr.indptr))
+    order = np.argsort(np.r_[row, row], kind="stable")  # each entry twice, halved
+    parts = sp.csr_matrix((np.r_[csr.data, csr.data][order] / 2,
+                           np.r_[csr.indices, csr.indices][order], 2 * csr.indptr),
+                          shape=X.shape)
+    assert not parts.has_canonical_format
+    np.testing.assert_allclose(parts.toarray(), X)
+    from sklearn_losses._objective import LinearObjective
+    from sklearn_losses._solvers import _column_extreme
+
+    sw = np.ones(len(y))
+    for A in (parts, parts.tocsc(), sp.csr_matrix(X)):
+        obj = LinearObjective(Huber().loss_gradient, A, y, sw, True)
+        np.testing.assert_allclose(obj.col_scale, np.std(X, axis=0), rtol=1e-10)
+        for reduce in (np.max, np.min):
+            np.testing.assert_allclose(_column_extreme(A, reduce), reduce(X, axis=0))
+    dense = LossRegressor("huber", penalty="l1", alpha=0.01).fit(X, y)
+    ours = LossRegressor("huber", penalty="l1", alpha=0.01).fit(parts, y)
+    assert_coef_close(ours.coef_, dense.coef_, rtol=1e-5)
