@@ -546,10 +546,10 @@ def _newton(obj, curvature, l2, W0, b0, gtol, max_iter):
 
     def hess(x):
         d = obj.sample_weight * curvature(raw_at(x))
+        band = np.flatnonzero(d)  # the samples near a kink: few, in the Newton stages
         H = np.zeros((p + n_b, p + n_b))
-        total = np.asarray(X.T @ d).ravel()
-        H[:p, :p] = centred_gram(X, d, offset, total=total, rows=np.flatnonzero(d),
-                                 block=256)
+        total = np.asarray(X[band].T @ d[band]).ravel()  # no pass over all of X
+        H[:p, :p] = centred_gram(X, d, offset, total=total, rows=band, block=256)
         if n_b:
             H[:p, p] = H[p, :p] = total - offset * np.sum(d)
             H[p, p] = np.sum(d)
@@ -858,6 +858,9 @@ def _smoothing(loss, obj, l1, l2, positive, W0, b0, gtol, tol, max_iter, verbose
             res = _newton(smoothed, lambda r, h=width: loss.smoothed_hessian(obj.y, r, h),
                           l2, W, b, stage_gtol, max_iter)
         if res is None or not res.converged:  # Newton's line search can stall on kinks
+            if res is not None and np.all(np.isfinite(res.coef)):
+                n_iter += res.n_iter
+                W, b = res.coef, res.intercept  # L-BFGS-B goes on from where it stopped
             res = _lbfgs(smoothed, l1, l2, positive, W, b, stage_gtol, max_iter, 0)
         n_iter += res.n_iter
         W, b = res.coef, res.intercept
