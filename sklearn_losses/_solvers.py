@@ -390,9 +390,10 @@ class _Packing:
     :func:`_curvature`) and no bounds (no L1 part, no ``positive``), the preconditioner
     is that whole matrix instead (:class:`_Rotation`): ``V`` are the coordinates in which
     ``curvature + l2 I`` is the identity. The problem in ``V`` then has a Hessian near
-    the identity, and L-BFGS-B needs far fewer iterations (measured: log loss + L2,
-    2 400 x 60, a 20-alpha warm path took 629 evaluations with the diagonal
-    preconditioner and 160 with this one).
+    the identity, and L-BFGS-B needs far fewer iterations (measured: log loss + L2, the
+    5-fold, 20-alpha cross-validation at 3 000 x 60 took 1 716 evaluations with the
+    diagonal preconditioner and 1 036 with this one; a single fit at 20 000 x 200,
+    0.24 s and 0.09 s).
 
     ``gtol`` is a tolerance on the gradient for *standardised* features (divided by
     ``col_scale``), whatever the preconditioner: ``unit`` converts L-BFGS-B's gradient
