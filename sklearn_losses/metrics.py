@@ -157,9 +157,13 @@ def binary_cross_entropy(y_true, y_prob, *, sample_weight=None, labels=None):
             if y_prob.shape[1] != 2:
                 raise ValueError("A 2-D y_prob for binary labels must have two columns.")
             y_prob = y_prob[:, 1]
+    return _mean(_binary_cross_entropy_values(positive, y_prob), sample_weight)
+
+
+def _binary_cross_entropy_values(positive, y_prob):
+    """Per-sample cross-entropy of positive-class probabilities (0/1 ``positive``)."""
     p = np.clip(y_prob, _EPS, 1 - _EPS)
-    values = -(positive * np.log(p) + (1 - positive) * np.log1p(-p))
-    return _mean(values, sample_weight)
+    return -(positive * np.log(p) + (1 - positive) * np.log1p(-p))
 
 
 def categorical_cross_entropy(y_true, y_prob, *, sample_weight=None, labels=None):

@@ -28,7 +28,7 @@ from ._solvers import gradient_at_zero
 from .linear_model import LossClassifier, LossRegressor
 from .losses import LOSSES, Loss
 from .penalties import alpha_max
-from .scorers import get_scorer, loss_scorer
+from .scorers import _held_out_scorer, get_scorer, loss_scorer
 
 # Pure L2 has no alpha that zeroes the coefficients; its grid starts where an L1 share of
 # 1% would (100 x the largest gradient entry at w = 0), where the coefficients are
@@ -56,13 +56,21 @@ def _alpha_grid(model, prepared, n_alphas, eps):
 def _fold_path(model, X, y, sample_weight, train, test, alphas, scorer):
     """Fit ``model`` along ``alphas`` on ``train``, each fit warm-started from the last;
     score each on ``test``. Validation and label encoding are done once per fold, and
-    the held-out part is not validated again for every alpha."""
+    the held-out part is not validated again for every alpha. ``scorer=None`` is the
+    loss's own scorer, computed from the raw scores where it can be
+    (:func:`~sklearn_losses.scorers._held_out_scorer`)."""
     model = clone(model).set_params(warm_start=True)
     sw = None if sample_weight is None else sample_weight[train]
     prepared = model._prepare(X[train], y[train], sw)
     X_test, y_test = X[test], y[test]
     model._validated_input = True  # X_test is a slice of the validated X
-    # ... so the scorer's own checks (finite values, parameter types) are skipped too
+    if scorer is None:
+        from_raw = _held_out_scorer(model, prepared[2], y_test)
+        if from_raw is not None:
+            return np.array([from_raw(fitted._raw(X_test))
+                             for fitted in _walk_path(model, prepared, alphas)])
+        scorer = loss_scorer(model)
+    # X_test is validated: the scorer's own checks (finite values, types) are skipped too
     with config_context(assume_finite=True, skip_parameter_validation=True):
         return np.array([scorer(fitted, X_test, y_test)
                          for fitted in _walk_path(model, prepared, alphas)])
@@ -139,7 +147,7 @@ class _LossCVMixin:
         cv = check_cv(self.cv, y, classifier=self._classifier)
         splits = list(cv.split(X, y, groups))
         base = self._path_model(l1_ratio=l1_ratios[0], alpha=grids[0, 0])
-        scorer = loss_scorer(base) if self.scoring is None else get_scorer(self.scoring)
+        scorer = None if self.scoring is None else get_scorer(self.scoring)
         jobs = [(j, k) for j in range(len(l1_ratios)) for k in range(len(splits))]
         results = Parallel(n_jobs=self.n_jobs, verbose=self.verbose)(
             delayed(_fold_path)(clone(base).set_params(l1_ratio=l1_ratios[j]),

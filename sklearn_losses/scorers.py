@@ -7,6 +7,7 @@ through scikit-learn's metadata routing (``scorer.set_score_request(sample_weigh
 
 import copy
 
+import numpy as np
 from sklearn import metrics as skm
 from sklearn.metrics import make_scorer
 
@@ -135,3 +136,40 @@ def loss_scorer(estimator):
     return make_loss_scorer(loss)
 
 
+
+
+def _held_out_scorer(model, loss, y_true):
+    """:func:`loss_scorer` on one held-out fold, as a function of the raw scores.
+
+    A cross-validation path scores every alpha on the same fold: the targets are encoded
+    here once, and each call computes only what the scorer's metric computes per sample
+    (same formulas, so the values agree to rounding) from ``raw = X_test @ coef_.T +
+    intercept_`` of shape ``(n_samples, n_outputs)``. ``model`` is the path's estimator
+    after its ``_prepare`` (``classes_`` set for a classifier). Returns ``None`` where
+    only the scorer itself knows: a loss of one's own, Poisson (scored on the log link's
+    inverse by scikit-learn), multinomial or multi-label log loss, and a held-out fold
+    that lacks a class (the metrics infer the classes from ``y_true``).
+    """
+    if type(loss) is not LOSSES.get(loss.name) or loss.name == "poisson":
+        return None
+    if not loss.is_classifier:
+        y = np.asarray(y_true, dtype=float)
+        # mean_squared_error is twice the training loss (exactly: a factor of 2)
+        factor = 2.0 if loss.name == "squared_error" else 1.0
+        return lambda raw: -M._mean(factor * loss.loss(y, raw.reshape(y.shape)), None)
+    classes = model.classes_
+    if model.multilabel_ or not np.all(np.isin(classes, y_true)):
+        return None
+    if len(classes) == 2:
+        positive = (np.asarray(y_true) == classes[1]).astype(float)
+        if loss.name == "log_loss":  # cross_entropy: clipped probabilities
+            return lambda raw: -M._mean(M._binary_cross_entropy_values(
+                positive, loss.predict_proba(raw[:, 0])), None)
+        y_pm = 2.0 * positive - 1.0
+        return lambda raw: -M._mean(loss.loss(y_pm, raw[:, 0]), None)
+    if loss.name == "log_loss":
+        return None
+    # margin losses: one-vs-rest, summed over classes (M._margin_metric)
+    y_pm = np.where(np.asarray(y_true)[:, None] == classes[None, :], 1.0, -1.0).ravel()
+    return lambda raw: -float(np.mean(loss.loss(y_pm, raw.ravel()).reshape(raw.shape)
+                                      .sum(axis=1)))

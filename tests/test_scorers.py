@@ -22,6 +22,7 @@ from sklearn_losses import (
 )
 from sklearn_losses import metrics as M
 from sklearn_losses.losses import LOSSES
+from sklearn_losses.scorers import _held_out_scorer
 
 
 @pytest.fixture(scope="module")
@@ -103,6 +104,43 @@ def test_every_loss_has_a_matching_scorer(name):
         y = y / 50
     score = loss_scorer(est)(est, X, y)
     assert np.isfinite(score) and score <= 0
+
+
+def _held_out_cases(name):
+    """(model, X_test, y_test) cases for a loss: binary and 3-class (classifiers), one
+    and two targets (regressors)."""
+    X, y = load_diabetes(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    if not LOSSES[name].is_classifier:
+        Y = np.column_stack([y / 50, y[::-1] / 25])
+        return [(LossRegressor(name, alpha=1e-3).fit(X[:300], t[:300]), X[300:], t[300:])
+                for t in (Y[:, 0], Y)]
+    labels = np.digitize(y, np.quantile(y, [1 / 3, 2 / 3]))
+    cases = []
+    for t in (np.where(labels == 2, "high", "low"), labels):
+        model = LossClassifier(name, alpha=1e-4).fit(X[:200], t[:200])
+        cases.append((model, X[200:], t[200:]))
+        # scores beyond 37 in size: probabilities the cross-entropy clips
+        model = clone(model).fit(X[:200], t[:200])
+        model.coef_, model.intercept_ = 10 * model.coef_, 10 * model.intercept_
+        cases.append((model, X[200:], t[200:]))
+    return cases
+
+
+@pytest.mark.parametrize("name", sorted(LOSSES))
+def test_held_out_scorer_equals_the_loss_scorer(name):
+    """The CV estimators' shortcut computes the loss scorer from raw scores."""
+    for model, X_test, y_test in _held_out_cases(name):
+        from_raw = _held_out_scorer(model, model.loss_, y_test)
+        multinomial = name == "log_loss" and len(model.classes_) > 2
+        if name == "poisson" or multinomial:
+            assert from_raw is None
+            continue
+        expected = loss_scorer(model)(model, X_test, y_test)
+        assert from_raw(model._raw(X_test)) == pytest.approx(expected, rel=1e-12)
+    # a fold without one of the classes is left to the scorer itself
+    if LOSSES[name].is_classifier:
+        assert _held_out_scorer(model, model.loss_, y_test[y_test != 0]) is None
 
 
 def test_user_loss_is_scored_with_its_own_formula(diabetes):
