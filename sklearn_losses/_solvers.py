@@ -418,11 +418,13 @@ class _Packing:
         n_b = obj.n_outputs if obj.fit_intercept else 0
         self.unit = np.concatenate([np.tile(self.scale / col_scale, self.n_blocks),
                                     np.ones(n_b)])
-        size = self.n_blocks * self.m + n_b
-        lower = np.full(size, -np.inf)
+        # None when unbounded: scipy's handling of infinite bounds costs 0.15 ms a call
+        self.bounds = None
         if self.bounded:
+            size = self.n_blocks * self.m + n_b
+            lower = np.full(size, -np.inf)
             lower[: self.n_blocks * self.m] = 0.0
-        self.bounds = Bounds(lower, np.full(size, np.inf))
+            self.bounds = Bounds(lower, np.full(size, np.inf))
         self.rotation = None
         if curvature is not None and not self.bounded:
             self.rotation = _Rotation(curvature, l2, obj.col_scale)
@@ -488,23 +490,44 @@ def _lbfgs(obj, l1, l2, positive, W0, b0, gtol, max_iter, verbose, floor=0.0,
     followed by a restart from the current point (fresh curvature memory); a restart that
     cannot move at all has hit rounding, and counts as converged if the violation is
     below ``floor``.
+
+    L-BFGS-B's first trial step has unit length, too long for a warm start near the
+    optimum. With the rotation preconditioner the Hessian is near the identity, so the
+    right first step is the gradient itself: a warm start measures the variables in units
+    of the first gradient's norm, which makes the unit step that step (measured: log
+    loss + L2, a 20-alpha path at 2 400 x 60, 216 -> 192 evaluations; the first
+    evaluation is reused, not repeated). A cold start (``W0 = 0``) keeps unit variables:
+    its gradient has the problem's own size, and in degenerate problems (``y = 0``) one
+    of rounding size, whose tiny steps L-BFGS-B cannot tell from no progress.
     """
     pk = _Packing(obj, l1, l2, positive, W0.shape[1], curvature)
     z = pk.pack(W0, b0)
+    step, first = 1.0, None
+    if pk.rotation is not None and np.any(W0):
+        value, grad = pk.fun(z)
+        step = float(np.linalg.norm(grad)) or 1.0
+        first = (z / step, value, grad * step)
+
+    def fun(u):  # L-BFGS-B's variables: u = z / step
+        if first is not None and np.array_equal(u, first[0]):
+            return first[1], first[2]
+        value, grad = pk.fun(u * step)
+        return value, grad * step
+
     n_iter, previous = 0, np.inf
     for _ in range(max_restarts + 1):
         res = minimize(
-            pk.fun, z, jac=True, method="L-BFGS-B", bounds=pk.bounds,
+            fun, z / step, jac=True, method="L-BFGS-B", bounds=pk.bounds,
             options={"maxiter": max_iter - n_iter, "maxfun": 2 * max_iter + 20,
-                     "ftol": 0.0, "gtol": gtol / np.max(pk.unit, initial=1.0),
+                     "ftol": 0.0, "gtol": step * gtol / np.max(pk.unit, initial=1.0),
                      "maxcor": 20, "maxls": 40},
         )
         n_iter += res.nit
         # A whole run that cannot lower the objective beyond rounding has stalled.
         stalled = bool(np.isfinite(previous)
                        and res.fun >= previous - 10 * np.finfo(float).eps * abs(previous))
-        previous, z = res.fun, res.x
-        violation = pk.projected_gradient(z, res.jac)
+        previous, z = res.fun, res.x * step
+        violation = pk.projected_gradient(z, res.jac / step)
         message = (f"{res.message} (largest KKT violation {violation:.3g}, "
                    f"tolerance {gtol:.3g}, {n_iter} iterations).")
         if verbose:
