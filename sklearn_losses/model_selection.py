@@ -24,7 +24,7 @@ from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import column_or_1d, validate_data
 
 from ._compat import Interval, StrOptions, _check_sample_weight
-from ._solvers import gradient_at_zero
+from ._solvers import _one_blas_thread, gradient_at_zero
 from .linear_model import LossClassifier, LossRegressor
 from .losses import LOSSES, Loss
 from .penalties import alpha_max
@@ -61,7 +61,8 @@ def _fold_path(model, X, y, sample_weight, train, test, alphas, scorer):
     (:func:`~sklearn_losses.scorers._held_out_scorer`)."""
     model = clone(model).set_params(warm_start=True)
     sw = None if sample_weight is None else sample_weight[train]
-    prepared = model._prepare(X[train], y[train], sw)
+    with config_context(assume_finite=True):  # X was checked by the CV estimator
+        prepared = model._prepare(X[train], y[train], sw)
     X_test, y_test = X[test], y[test]
     model._validated_input = True  # X_test is a slice of the validated X
     if scorer is None:
@@ -80,11 +81,13 @@ def _walk_path(model, prepared, alphas):
     """Fit ``model`` (with ``warm_start=True``) at each of the decreasing ``alphas``, each
     fit starting from the last; yield it after each. ``prepared`` is
     ``model._prepare(...)``: the data is validated and encoded once, and its problems
-    keep their caches (scales, Gram columns) along the path."""
-    for alpha in alphas:
-        model.alpha = alpha
-        model._fit_problems(*prepared)
-        yield model
+    keep their caches (scales, Gram columns) along the path. BLAS is limited to one
+    thread once for the whole path (the callers' scoring included), not per fit."""
+    with _one_blas_thread():
+        for alpha in alphas:
+            model.alpha = alpha
+            model._fit_problems(*prepared)
+            yield model
 
 
 class _LossCVMixin:
@@ -134,9 +137,11 @@ class _LossCVMixin:
         l1_ratios = np.atleast_1d(np.asarray(self.l1_ratio, dtype=float))
         if self.penalty != "elasticnet":
             l1_ratios = l1_ratios[:1]
+        # the final model's data, prepared once: it serves every l1_ratio's grid (one
+        # gradient at w = 0) and the refit on all data
+        final = self._path_model(l1_ratios[0], 1.0)
+        prepared = final._prepare(X, y, sample_weight)
         if self.alphas is None:
-            # one preparation (and gradient at w = 0) serves every l1_ratio's grid
-            prepared = self._path_model(l1_ratios[0], 1.0)._prepare(X, y, sample_weight)
             grids = np.array([_alpha_grid(self._path_model(r, 1.0), prepared, self.n_alphas,
                                           self.eps) for r in l1_ratios])
         else:
@@ -165,8 +170,8 @@ class _LossCVMixin:
         self.best_score_ = float(mean[j, i])
         self.scores_ = scores
         self.cv_results_ = self._cv_results(scores, grids, l1_ratios)
-        final = self._path_model(l1_ratio=self.l1_ratio_, alpha=self.alpha_)
-        final.fit(X, y, sample_weight=sample_weight)
+        final.set_params(l1_ratio=self.l1_ratio_, alpha=self.alpha_)
+        final._fit_problems(*prepared)  # = final.fit(X, y, sample_weight)
         for name, value in vars(final).items():
             if name.endswith("_") and not name.startswith("_"):
                 setattr(self, name, value)
