@@ -700,7 +700,7 @@ def _working_set(gram, col_scale, l1, l2, positive, w0, gtol, max_iter, verbose,
             return FitResult(w[None, :], np.array([gram.y_bar]), n_iter, converged, message)
         if n_iter > 0:
             run_gtol = gtol
-        limit = max(_GROW_MIN, 2 * int(np.sum(w != 0)))
+        limit = _growth_limit(w)
         if np.sum(grow) > limit:  # the largest violators first (geometric growth)
             grow &= v >= np.sort(v[grow])[-limit]
         working |= grow | (w != 0)
@@ -725,6 +725,12 @@ def _working_set(gram, col_scale, l1, l2, positive, w0, gtol, max_iter, verbose,
 # against about 1 ms of L-BFGS-B iterations at k = 35; 28 ms at k = 300.
 _NNLS_MAX_FEATURES = 64
 _GROW_MIN = 16
+
+
+def _growth_limit(w):
+    """How many features may join a working set around ``w`` at once: geometric growth,
+    so that a sparse solution never pays for the Gram columns of the whole problem."""
+    return max(_GROW_MIN, 2 * int(np.count_nonzero(w)))
 
 
 def _split_nnls(sub, l1, l2, positive):
@@ -758,7 +764,9 @@ def _exact_steps(gram, l1, l2, positive, w, gradient, col_scale, gtol, max_steps
     After each step (:func:`_exact_step`) the zero coefficients that violate their
     optimality condition join with the sign their gradient asks for (what a coefficient
     entering along a path does), and the step is repeated. A sign change of a nonzero
-    coefficient, a singular system or ``max_steps`` steps end the attempt.
+    coefficient, a singular system, ``max_steps`` steps, or more violators than the
+    working set's growth would admit (a cold start far from the optimum: their Gram
+    columns would be computed for a step that is likely to fail) end the attempt.
     """
     for _ in range(max_steps):
         exact = _exact_step(gram, l1, l2, positive, w)
@@ -769,7 +777,7 @@ def _exact_steps(gram, l1, l2, positive, w, gradient, col_scale, gtol, max_steps
         if np.max(v, initial=0.0) <= gtol:
             return exact
         join = (exact == 0) & (v > gtol)
-        if not join.any():
+        if not join.any() or np.sum(join) > _growth_limit(exact):
             return None
         w = exact
         w[join] = -np.sign(g[join])
