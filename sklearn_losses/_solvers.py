@@ -989,28 +989,30 @@ def _crossover(loss, obj, l1, l2, positive, W, b, width, gtol, max_rounds=8,
             return None
         g_fixed = left + np.sum(jump * (side > 0), axis=1)
         D = s[rows] * jump[rows, kinks]
-        XM = X[rows][:, cols]
-        XM = (XM.toarray() if sp.issparse(XM) else np.asarray(XM)) - obj.offset[cols]
+        # The on-kink rows of centred X_F (and a column of ones for the intercept):
+        # B (w_F, b) = beta, built in one array (memory: a few m x k arrays in all)
+        B = np.ones((m, k + n_b))
+        B[:, :k] = X[rows][:, cols].toarray() if sp.issparse(X) else X[np.ix_(rows, cols)]
+        B[:, :k] -= obj.offset[cols]
         r_fixed = obj.coef_gradient(s * g_fixed)[0]
         # Stationarity in (w_F, b): S_w w_F + S_theta theta = rhs_s
-        S_theta = np.vstack([XM.T * D, D[None, :]]) if n_b else XM.T * D
         rhs_s = np.concatenate([-l1 * sigma[cols] - r_fixed[cols], [-np.dot(s, g_fixed)]]
                                if n_b else [-l1 * sigma[cols] - r_fixed[cols]])
-        B = np.hstack([XM, np.ones((m, 1))]) if n_b else XM  # on-kink rows: B (w_F, b) = beta
         wb, rank, determined = None, 0, False
         if m >= k + n_b and m > 0:
             wb, rank, determined = _on_kink_solution(B, beta[rows, kinks], l2, k, rhs_s)
+        if determined and not np.allclose(B @ wb, beta[rows, kinks], rtol=1e-9, atol=1e-10):
+            # More samples on kinks than (w_F, b) can pass through (the first guesses of
+            # wide smoothing): keep the closest ones on their kinks, as many as the rows'
+            # rank.
+            far = np.argsort(np.abs(d[rows, kinks]), kind="stable")[rank:]
+            side[rows[far], kinks[far]] = np.where(d[rows[far], kinks[far]] > 0, 1, -1)
+            continue
+        S_theta = (B * D[:, None]).T  # built only for a guess that may hold
         if determined:
             # At least as many independent samples on kinks as unknowns in (w_F, b): they
             # fix it (an LP vertex, or w = 0 with many samples on one kink), with the help
             # of stationarity where the on-kink rows are dependent; theta follows.
-            if not np.allclose(B @ wb, beta[rows, kinks], rtol=1e-9, atol=1e-10):
-                # More samples on kinks than (w_F, b) can pass through (the first
-                # guesses of wide smoothing): keep the closest ones on their kinks, as
-                # many as the rows' rank.
-                far = np.argsort(np.abs(d[rows, kinks]), kind="stable")[rank:]
-                side[rows[far], kinks[far]] = np.where(d[rows[far], kinks[far]] > 0, 1, -1)
-                continue
             rhs_theta = rhs_s - np.concatenate([l2 * wb[:k], [0.0] * n_b])
             theta = _theta(S_theta, rhs_theta, gtol)
             if theta is None:
@@ -1067,10 +1069,21 @@ def _on_kink_solution(B, target, l2, k, rhs_s):
     Dependent columns (redundant features) leave directions ``N`` that the rows do not
     fix; with an L2 part, stationarity fixes them: its projection on ``N``,
     ``N^T L (x0 + N t) = N^T rhs`` with ``L = diag(l2, ..., l2, 0)``, is a small solve.
+
+    The least squares go through the SVD of ``R`` from the QR factorisation of
+    ``[B, target]`` (LAPACK ``geqrf``, in place): ``R`` has ``B``'s singular values and
+    right vectors, and its last column is ``Q^T target``. Only one copy of the tall ``B``
+    is made (the SVD of ``B`` itself holds three).
     """
-    U, sv, Vt = np.linalg.svd(B, full_matrices=False)
+    m, n_cols = B.shape
+    aug = np.empty((m, n_cols + 1), order="F")
+    aug[:, :-1], aug[:, -1] = B, target
+    qr = lapack.dgeqrf(aug, overwrite_a=1)[0]
+    R = np.triu(qr[:n_cols + 1])
+    del aug, qr
+    U, sv, Vt = np.linalg.svd(R[:n_cols, :n_cols])
     rank = int(np.sum(sv > sv[0] * max(B.shape) * np.finfo(float).eps)) if sv.size else 0
-    x0 = Vt[:rank].T @ ((U[:, :rank].T @ target) / sv[:rank])
+    x0 = Vt[:rank].T @ ((U[:, :rank].T @ R[:n_cols, -1]) / sv[:rank])
     if rank == B.shape[1] or l2 <= 0 or rank == 0:
         return x0, rank, rank == B.shape[1]
     N = Vt[rank:].T
