@@ -1,10 +1,13 @@
 """LossClassifier: optimum against cvxpy, scikit-learn equivalences, labels and weights."""
 
+import warnings
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
 from _oracle import objective, reference_fit, reference_multinomial
 from sklearn.datasets import load_breast_cancer, load_iris, make_classification
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import recall_score
 from sklearn.model_selection import train_test_split
@@ -254,6 +257,17 @@ def test_hinge_l2_newton_stages(monkeypatch, fit_intercept):
     model = fits["newton"]
     ours = objective(loss, X, y_pm, sw, model.coef_[0], model.intercept_[0], "l2", 1e-3)
     assert (ours - ref) / abs(ref) <= 1e-8
+
+
+def test_hinge_l2_with_many_samples_near_the_margin_converges():
+    # 1 000 x 150: over a hundred samples near a kink in the narrow stages. Newton's
+    # Hessian costs more than one pass over X there but saves hundreds of L-BFGS-B
+    # iterations (which ran past max_iter, unconverged, when Newton was held to one pass).
+    X, y = make_classification(1000, 150, n_informative=30, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        model = LossClassifier("hinge", alpha=1e-3, fit_intercept=False).fit(X, y)
+    assert model.converged_ and model.n_iter_ < 500
 
 
 def test_multinomial_curvature_preconditioner(monkeypatch):
