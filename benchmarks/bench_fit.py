@@ -121,6 +121,14 @@ def compare(name, kind, loss, penalty, alpha, ours, theirs, X, y, repeats):
         times_ours.append(timed_fit(ours, X, y))
         times_theirs.append(timed_fit(theirs, X, y))
     t_ours, t_theirs = np.median(times_ours), np.median(times_theirs)
+    # did each fit end converged? (ours: converged_; scikit-learn's: no ConvergenceWarning)
+    converged = {}
+    for side, est in (("ours", ours), ("theirs", theirs)):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ConvergenceWarning)
+            est.fit(X, y)
+        warned = any(issubclass(w.category, ConvergenceWarning) for w in caught)
+        converged[side] = not warned and getattr(est, "converged_", True)
     intercept = np.atleast_1d(getattr(theirs, "intercept_", 0.0))
     f_ours = objective(loss, penalty, alpha, X, y, ours.coef_, ours.intercept_)
     f_theirs = objective(loss, penalty, alpha, X, y, theirs.coef_, intercept)
@@ -130,6 +138,7 @@ def compare(name, kind, loss, penalty, alpha, ours, theirs, X, y, repeats):
         "ours": t_ours, "theirs": t_theirs, "ratio": t_ours / t_theirs,
         "gap_ours": (f_ours - best) / abs(best), "gap_theirs": (f_theirs - best) / abs(best),
         "memory": peak_memory(ours, X, y),
+        "converged": "/".join("yes" if converged[k] else "no" for k in ("ours", "theirs")),
     }
 
 
@@ -177,7 +186,7 @@ def main(argv=None):
                 print(f"{row['pair']:32s} {row['shape']:14s} ours {row['ours']:7.3f}s "
                       f"theirs {row['theirs']:7.3f}s ratio {row['ratio']:5.2f} gap ours "
                       f"{row['gap_ours']:.1e} theirs {row['gap_theirs']:.1e} "
-                      f"mem {row['memory']:.2f}x", flush=True)
+                      f"mem {row['memory']:.2f}x converged {row['converged']}", flush=True)
                 if not args.only:
                     write_results(args.out, results, [], args.repeats)
     if args.only:
@@ -207,15 +216,16 @@ def write_results(path, results, grow, repeats):
         f"BLAS: {'; '.join(blas)}.", "",
         f"Median of {repeats} interleaved fits. Gap: relative objective distance to the "
         "better of the two (one shared objective function). Memory: our peak traced "
-        "allocation during fit / size of X.", "",
+        "allocation during fit / size of X. Converged: ours / theirs (``converged_``, or no "
+        "``ConvergenceWarning``).", "",
         "| pair | n x p | ours (s) | scikit-learn (s) | ours / theirs | gap ours | gap theirs "
-        "| memory / X |",
-        "|---|---|---|---|---|---|---|---|",
+        "| memory / X | converged |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
         lines.append(f"| {r['pair']} | {r['shape']} | {r['ours']:.3f} | {r['theirs']:.3f} | "
                      f"{r['ratio']:.2f} | {r['gap_ours']:.1e} | {r['gap_theirs']:.1e} | "
-                     f"{r['memory']:.2f} |")
+                     f"{r['memory']:.2f} | {r['converged']} |")
     if grow:
         lines += ["", "## Fit-time growth", "", "| estimator | axis | sizes | times (s) | "
                   "log-log slope |", "|---|---|---|---|---|"]
