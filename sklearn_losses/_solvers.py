@@ -879,13 +879,6 @@ def _smoothing(loss, obj, l1, l2, positive, W0, b0, gtol, tol, max_iter, verbose
     # Start about as wide as the typical distance to a kink; from w = 0, at least as wide
     # as the spread of the kinks (the intercept-only start can sit on many kinks at once,
     # as with the hinge loss).
-    active = obj.sample_weight > 0
-    width = float(np.median(np.min(np.abs(raw[:, None] - beta), axis=1)[active]))
-    if not np.any(W):
-        width = max(width, float(np.mean(np.abs(beta[active] - np.mean(beta[active])))))
-    width = width or 1.0
-    excess = float(np.dot(obj.sample_weight, jump.sum(axis=1))) / 4
-    n_iter, previous, message = 0, np.inf, ""
     # With an L2 part (the Hessian is then definite), no bounds (no L1 part, no
     # positive) and few features, each stage is solved by Newton's method (Newton-CG)
     # with the smoothed loss's exact Hessian (only the samples within width of a kink
@@ -895,6 +888,21 @@ def _smoothing(loss, obj, l1, l2, positive, W0, b0, gtol, tol, max_iter, verbose
     n, p = obj.X.shape
     newton = (l1 == 0 and l2 > 0 and not positive and obj.n_outputs == 1
               and _p_by_p_pays(n, p))
+    active = obj.sample_weight > 0
+    distance = np.min(np.abs(raw[:, None] - beta), axis=1)[active]
+    width = float(np.median(distance))
+    if not np.any(W):
+        width = max(width, float(np.mean(np.abs(beta[active] - np.mean(beta[active])))))
+    elif newton:
+        # A warm start (a path, warm_start=True) is near the optimum already, and narrow
+        # stages are cheap for Newton: as wide as leaves as many samples near a kink as
+        # the crossover has unknowns (measured: hinge + L2, a 20-alpha path at 2 400 x 60,
+        # 0.41 -> 0.29 s; L-BFGS-B's narrow stages are slow: quantile + L1, 2.6 -> 20 s)
+        q = min(np.count_nonzero(W) + int(obj.fit_intercept), len(distance)) - 1
+        width = min(width, float(np.partition(distance, q)[q]))
+    width = width or 1.0
+    excess = float(np.dot(obj.sample_weight, jump.sum(axis=1))) / 4
+    n_iter, previous, message = 0, np.inf, ""
     for _ in range(max_stages):
         smoothed = LinearObjective(
             lambda y, r, h=width: loss.smoothed_loss_gradient(y, r, h),

@@ -99,6 +99,22 @@ def test_loss_path_shapes_and_multiclass():
     assert np.sum(coefs[-1] != 0) > np.sum(coefs[1] != 0)
 
 
+@pytest.mark.parametrize("loss", ["hinge", "quantile"])
+def test_warm_started_piecewise_linear_path_is_exact(classification, regression, loss):
+    # Warm starts along the path begin their smoothing narrow (hinge + L2, Newton
+    # stages) or at the usual width (quantile + L1): each point is still the optimum a
+    # cold fit reaches.
+    X, y = classification if loss == "hinge" else regression
+    penalty = "l2" if loss == "hinge" else "l1"
+    alphas, coefs, intercepts = loss_path(X, y, loss=loss, penalty=penalty, n_alphas=6)
+    Est = LossClassifier if loss == "hinge" else LossRegressor
+    for alpha, coef, intercept in zip(alphas, coefs, intercepts):
+        cold = Est(loss, penalty=penalty, alpha=alpha).fit(X, y)
+        assert cold.converged_
+        np.testing.assert_allclose(coef, np.squeeze(cold.coef_), rtol=1e-6, atol=1e-8)
+        np.testing.assert_allclose(intercept, np.squeeze(cold.intercept_), atol=1e-8)
+
+
 def test_groups_and_custom_scoring(regression):
     X, y = regression
     groups = np.arange(len(y)) % 7
