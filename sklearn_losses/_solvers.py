@@ -100,6 +100,7 @@ def choose_solver(loss, l2, solver):
 # p ~ 300-500 on (20 000 x 500: Lasso 0.17 s on X, 0.24 s by Gram; 2 000 x 1 000: 0.04 s
 # and 0.10 s), and the p x p arrays would exceed the memory budget (2 x X) for n < 4 p.
 _GRAM_MAX_FEATURES = 300
+_GRAM_COMPLETE = 64
 _GRAM_MIN_RATIO = 4
 
 
@@ -283,6 +284,12 @@ def _dispatch(loss, obj, cache, solver, l1, l2, positive, coef_init, b_init, gto
         if "gram" not in cache:
             cache["gram"] = Gram(obj.X, obj.y, obj.sample_weight, obj.offset,
                                  obj.fit_intercept, c=-g0[0])
+        elif p <= _GRAM_COMPLETE:
+            # A refit on the same data (a path, a warm start): the columns its working
+            # sets will add, one pass over X each, cost more than the rest of a small
+            # matrix at once (measured: elastic-net CV, 5 folds x 20 alphas at 3 000 x 60,
+            # 48 -> 41 ms; single fits keep computing only the columns they need)
+            cache["gram"].matrix()
         if l1 == 0 and not positive:
             result = _normal_equations(cache["gram"], l2)
         else:
