@@ -147,8 +147,8 @@ def _held_out_scorer(model, loss, y_true):
     intercept_`` of shape ``(n_samples, n_outputs)``. ``model`` is the path's estimator
     after its ``_prepare`` (``classes_`` set for a classifier). Returns ``None`` where
     only the scorer itself knows: a loss of one's own, Poisson (scored on the log link's
-    inverse by scikit-learn), multinomial or multi-label log loss, and a held-out fold
-    that lacks a class (the metrics infer the classes from ``y_true``).
+    inverse by scikit-learn), multi-label targets, and a held-out fold that lacks a class
+    (the metrics infer the classes from ``y_true``).
     """
     if type(loss) is not LOSSES.get(loss.name) or loss.name == "poisson":
         return None
@@ -167,8 +167,11 @@ def _held_out_scorer(model, loss, y_true):
                 positive, loss.predict_proba(raw[:, 0])), None)
         y_pm = 2.0 * positive - 1.0
         return lambda raw: -M._mean(loss.loss(y_pm, raw[:, 0]), None)
-    if loss.name == "log_loss":
-        return None
+    if loss.name == "log_loss":  # multinomial: sklearn.metrics.log_loss of softmax
+        picked = (np.arange(len(y_true)), np.searchsorted(classes, y_true))
+        eps = np.finfo(float).eps
+        return lambda raw: float(np.mean(np.log(np.clip(loss.predict_proba(raw)[picked],
+                                                        eps, 1 - eps))))
     # margin losses: one-vs-rest, summed over classes (M._margin_metric)
     y_pm = np.where(np.asarray(y_true)[:, None] == classes[None, :], 1.0, -1.0).ravel()
     return lambda raw: -float(np.mean(loss.loss(y_pm, raw.ravel()).reshape(raw.shape)
