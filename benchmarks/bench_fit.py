@@ -9,6 +9,9 @@ objective each reaches (recomputed by one shared function) and the relative gap 
 better one, and our peak memory beyond X relative to the size of X (tracemalloc). Also
 the fit-time growth in n and in p with the fitted log-log slope. Writes
 ``benchmarks/RESULTS.md`` with the machine, library versions and BLAS (threadpoolctl).
+
+Where skglm and glum are installed (``pip install skglm glum``; not dependencies of the
+library), their Lasso and L1 logistic regression are timed as further pairs.
 """
 
 import argparse
@@ -83,7 +86,38 @@ def pairs(n):
         ("LinearSVC squared hinge", "bin", "squared_hinge", "l2", a,
          LossClassifier("squared_hinge", alpha=a, fit_intercept=False),
          LinearSVC(C=1 / (n * a), fit_intercept=False, max_iter=10000)),
-    ]
+    ] + optional_pairs()
+
+
+def optional_pairs():
+    """skglm's and glum's Lasso and L1 logistic regression, where installed. Their
+    objectives are ours with the same alpha (glum: half the binomial deviance is the log
+    loss); the gap column checks it."""
+    found = []
+    try:
+        import skglm
+    except ImportError:
+        skglm = None
+    try:
+        import glum
+    except ImportError:
+        glum = None
+    if skglm is not None:
+        found += [
+            ("skglm Lasso", "reg", "squared_error", "l1", 0.01,
+             LossRegressor(penalty="l1", alpha=0.01), skglm.Lasso(alpha=0.01, tol=1e-8)),
+            ("skglm SparseLogisticRegression L1", "bin", "log_loss", "l1", 1e-2,
+             LossClassifier(penalty="l1", alpha=1e-2),
+             skglm.SparseLogisticRegression(alpha=1e-2, tol=1e-8)),
+        ]
+    if glum is not None:
+        found += [
+            ("glum binomial L1", "bin", "log_loss", "l1", 1e-2,
+             LossClassifier(penalty="l1", alpha=1e-2),
+             glum.GeneralizedLinearRegressor(family="binomial", alpha=1e-2, l1_ratio=1.0,
+                                             gradient_tol=1e-8)),
+        ]
+    return found
 
 
 def make_data(kind, n, p, sparse=False):
