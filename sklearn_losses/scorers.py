@@ -147,8 +147,8 @@ def _held_out_scorer(model, loss, y_true):
     intercept_`` of shape ``(n_samples, n_outputs)``. ``model`` is the path's estimator
     after its ``_prepare`` (``classes_`` set for a classifier). Returns ``None`` where
     only the scorer itself knows: a loss of one's own, Poisson (scored on the log link's
-    inverse by scikit-learn), multi-label targets, and a held-out fold that lacks a class
-    (the metrics infer the classes from ``y_true``).
+    inverse by scikit-learn), multi-label targets, and a held-out fold whose labels are
+    not exactly the training classes (the metrics infer the classes from ``y_true``).
     """
     if type(loss) is not LOSSES.get(loss.name) or loss.name == "poisson":
         return None
@@ -158,7 +158,7 @@ def _held_out_scorer(model, loss, y_true):
         factor = 2.0 if loss.name == "squared_error" else 1.0
         return lambda raw: -M._mean(factor * loss.loss(y, raw.reshape(y.shape)), None)
     classes = model.classes_
-    if model.multilabel_ or not np.all(np.isin(classes, y_true)):
+    if model.multilabel_ or not np.array_equal(np.unique(y_true), classes):
         return None
     if len(classes) == 2:
         positive = (np.asarray(y_true) == classes[1]).astype(float)

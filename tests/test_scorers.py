@@ -137,9 +137,11 @@ def test_held_out_scorer_equals_the_loss_scorer(name):
             continue
         expected = loss_scorer(model)(model, X_test, y_test)
         assert from_raw(model._raw(X_test)) == pytest.approx(expected, rel=1e-12)
-    # a fold without one of the classes is left to the scorer itself
+    # a fold without one of the classes, or with a class the model has not seen, is left
+    # to the scorer itself
     if LOSSES[name].is_classifier:
         assert _held_out_scorer(model, model.loss_, y_test[y_test != 0]) is None
+        assert _held_out_scorer(model, model.loss_, np.append(y_test, 7)) is None
 
 
 def test_user_loss_is_scored_with_its_own_formula(diabetes):
