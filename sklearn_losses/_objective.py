@@ -149,6 +149,10 @@ class Gram:
         """The whole ``G``."""
         return self.columns(np.arange(len(self.c)))
 
+    def complete(self):
+        """Compute every column not known yet (nothing once all are)."""
+        self.columns(np.flatnonzero(~self._known))
+
     def _compute(self, cols):
         # the offset is the s-weighted mean here (or 0): sum_i s_i x_i = S * offset
         return centred_gram(self.X, self.s, self.offset, cols, total=self.S * self.offset)

@@ -100,8 +100,10 @@ def choose_solver(loss, l2, solver):
 # p ~ 300-500 on (20 000 x 500: Lasso 0.17 s on X, 0.24 s by Gram; 2 000 x 1 000: 0.04 s
 # and 0.10 s), and the p x p arrays would exceed the memory budget (2 x X) for n < 4 p.
 _GRAM_MAX_FEATURES = 300
-_GRAM_COMPLETE = 64
 _GRAM_MIN_RATIO = 4
+# A refit on the same data (a path) completes a Gram matrix of up to this many features
+# at once (see _dispatch).
+_GRAM_COMPLETE = 64
 
 
 def _p_by_p_pays(n, p):
@@ -289,7 +291,7 @@ def _dispatch(loss, obj, cache, solver, l1, l2, positive, coef_init, b_init, gto
             # sets will add, one pass over X each, cost more than the rest of a small
             # matrix at once (measured: elastic-net CV, 5 folds x 20 alphas at 3 000 x 60,
             # 48 -> 41 ms; single fits keep computing only the columns they need)
-            cache["gram"].matrix()
+            cache["gram"].complete()
         if l1 == 0 and not positive:
             result = _normal_equations(cache["gram"], l2)
         else:
@@ -530,8 +532,11 @@ def _lbfgs(obj, l1, l2, positive, W0, b0, gtol, max_iter, verbose, floor=0.0,
         first = (z / step, value, grad * step)
 
     def fun(u):  # L-BFGS-B's variables: u = z / step
-        if first is not None and np.array_equal(u, first[0]):
-            return first[1], first[2]
+        nonlocal first
+        if first is not None:  # only L-BFGS-B's first call can be at the start
+            start, first = first, None
+            if np.array_equal(u, start[0]):
+                return start[1], start[2]
         value, grad = pk.fun(u * step)
         return value, grad * step
 
@@ -883,9 +888,6 @@ def _smoothing(loss, obj, l1, l2, positive, W0, b0, gtol, tol, max_iter, verbose
     W, b = W0.astype(float), b0.astype(float)
     raw = obj.raw(W, b)
     beta, jump = loss.kinks(obj.y)
-    # Start about as wide as the typical distance to a kink; from w = 0, at least as wide
-    # as the spread of the kinks (the intercept-only start can sit on many kinks at once,
-    # as with the hinge loss).
     # With an L2 part (the Hessian is then definite), no bounds (no L1 part, no
     # positive) and few features, each stage is solved by Newton's method (Newton-CG)
     # with the smoothed loss's exact Hessian (only the samples within width of a kink
@@ -895,6 +897,9 @@ def _smoothing(loss, obj, l1, l2, positive, W0, b0, gtol, tol, max_iter, verbose
     n, p = obj.X.shape
     newton = (l1 == 0 and l2 > 0 and not positive and obj.n_outputs == 1
               and _p_by_p_pays(n, p))
+    # Start about as wide as the typical distance to a kink; from w = 0, at least as wide
+    # as the spread of the kinks (the intercept-only start can sit on many kinks at once,
+    # as with the hinge loss).
     active = obj.sample_weight > 0
     distance = np.min(np.abs(raw[:, None] - beta), axis=1)[active]
     width = float(np.median(distance))
@@ -1096,12 +1101,11 @@ def _on_kink_solution(B, target, l2, k, rhs_s):
     m, n_cols = B.shape
     aug = np.empty((m, n_cols + 1), order="F")
     aug[:, :-1], aug[:, -1] = B, target
-    qr = lapack.dgeqrf(aug, overwrite_a=1)[0]
-    R = np.triu(qr[:n_cols + 1])
-    del aug, qr
-    U, sv, Vt = np.linalg.svd(R[:n_cols, :n_cols])
+    R = np.triu(lapack.dgeqrf(aug, overwrite_a=1)[0][:n_cols])  # m >= n_cols here
+    del aug
+    U, sv, Vt = np.linalg.svd(R[:, :n_cols])
     rank = int(np.sum(sv > sv[0] * max(B.shape) * np.finfo(float).eps)) if sv.size else 0
-    x0 = Vt[:rank].T @ ((U[:, :rank].T @ R[:n_cols, -1]) / sv[:rank])
+    x0 = Vt[:rank].T @ ((U[:, :rank].T @ R[:, -1]) / sv[:rank])
     if rank == B.shape[1] or l2 <= 0 or rank == 0:
         return x0, rank, rank == B.shape[1]
     N = Vt[rank:].T

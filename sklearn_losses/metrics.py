@@ -235,13 +235,20 @@ def _margin_metric(loss, y_true, decision, sample_weight, labels):
         if len(classes) > 2:
             raise ValueError(f"A 1-D decision needs two classes; got {len(classes)}.")
         y_pm = np.where(y_true == classes[-1], 1.0, -1.0)
-        return _mean(loss.loss(y_pm, decision), sample_weight)
+        return _mean(_margin_values(loss, y_pm, decision), sample_weight)
     if decision.shape[1] != len(classes):
         raise ValueError(f"decision has {decision.shape[1]} columns but there are "
                          f"{len(classes)} classes; pass labels=.")
     y_pm = np.where(y_true[:, None] == classes[None, :], 1.0, -1.0)
-    values = loss.loss(y_pm.ravel(), decision.ravel()).reshape(decision.shape).sum(axis=1)
-    return float(np.average(values, weights=sample_weight))
+    return _mean(_margin_values(loss, y_pm, decision), sample_weight)
+
+
+def _margin_values(loss, y_pm, decision):
+    """Per-sample margin loss of ±1 targets: summed over the one-vs-rest columns of a 2-D
+    decision (what ``LossClassifier`` trains)."""
+    if decision.ndim == 1:
+        return loss.loss(y_pm, decision)
+    return loss.loss(y_pm.ravel(), decision.ravel()).reshape(decision.shape).sum(axis=1)
 
 
 def hinge_loss(y_true, decision, *, sample_weight=None, labels=None):

@@ -65,16 +65,18 @@ def _fold_path(model, X, y, sample_weight, train, test, alphas, scorer):
         prepared = model._prepare(X[train], y[train], sw)
     X_test, y_test = X[test], y[test]
     model._validated_input = True  # X_test is a slice of the validated X
-    if scorer is None:
-        from_raw = _held_out_scorer(model, prepared[2], y_test)
-        if from_raw is not None:
-            return np.array([from_raw(fitted._raw(X_test))
-                             for fitted in _walk_path(model, prepared, alphas)])
-        scorer = loss_scorer(model)
+    from_raw = None if scorer is not None else _held_out_scorer(model, prepared[2], y_test)
+    if from_raw is not None:
+        def score(fitted):
+            return from_raw(fitted._raw(X_test))
+    else:
+        scorer = loss_scorer(model) if scorer is None else scorer
+
+        def score(fitted):
+            return scorer(fitted, X_test, y_test)
     # X_test is validated: the scorer's own checks (finite values, types) are skipped too
     with config_context(assume_finite=True, skip_parameter_validation=True):
-        return np.array([scorer(fitted, X_test, y_test)
-                         for fitted in _walk_path(model, prepared, alphas)])
+        return np.array([score(fitted) for fitted in _walk_path(model, prepared, alphas)])
 
 
 def _walk_path(model, prepared, alphas):

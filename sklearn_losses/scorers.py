@@ -136,8 +136,6 @@ def loss_scorer(estimator):
     return make_loss_scorer(loss)
 
 
-
-
 def _held_out_scorer(model, loss, y_true):
     """:func:`loss_scorer` on one held-out fold, as a function of the raw scores.
 
@@ -160,19 +158,18 @@ def _held_out_scorer(model, loss, y_true):
     classes = model.classes_
     if model.multilabel_ or not np.array_equal(np.unique(y_true), classes):
         return None
+    y_true = np.asarray(y_true)
     if len(classes) == 2:
-        positive = (np.asarray(y_true) == classes[1]).astype(float)
+        positive = (y_true == classes[1]).astype(float)
         if loss.name == "log_loss":  # cross_entropy: clipped probabilities
             return lambda raw: -M._mean(M._binary_cross_entropy_values(
                 positive, loss.predict_proba(raw[:, 0])), None)
-        y_pm = 2.0 * positive - 1.0
-        return lambda raw: -M._mean(loss.loss(y_pm, raw[:, 0]), None)
-    if loss.name == "log_loss":  # multinomial: sklearn.metrics.log_loss of softmax
+        return lambda raw: -M._mean(M._margin_values(loss, 2.0 * positive - 1.0, raw[:, 0]),
+                                    None)
+    if loss.name == "log_loss":  # multinomial: sklearn.metrics.log_loss of the softmax,
+        # which clips to [eps, 1 - eps]
         picked = (np.arange(len(y_true)), np.searchsorted(classes, y_true))
-        eps = np.finfo(float).eps
         return lambda raw: float(np.mean(np.log(np.clip(loss.predict_proba(raw)[picked],
-                                                        eps, 1 - eps))))
-    # margin losses: one-vs-rest, summed over classes (M._margin_metric)
-    y_pm = np.where(np.asarray(y_true)[:, None] == classes[None, :], 1.0, -1.0).ravel()
-    return lambda raw: -float(np.mean(loss.loss(y_pm, raw.ravel()).reshape(raw.shape)
-                                      .sum(axis=1)))
+                                                        M._EPS, 1 - M._EPS))))
+    y_pm = np.where(y_true[:, None] == classes[None, :], 1.0, -1.0)  # one-vs-rest
+    return lambda raw: -M._mean(M._margin_values(loss, y_pm, raw), None)
