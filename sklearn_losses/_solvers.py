@@ -41,7 +41,7 @@ from scipy.optimize import Bounds, linprog, lsq_linear, minimize, nnls
 from sklearn.exceptions import ConvergenceWarning
 from threadpoolctl import ThreadpoolController  # a dependency of scikit-learn
 
-from ._objective import Gram, LinearObjective, centred_gram
+from ._objective import Gram, LinearObjective, centred_gram, column_statistics
 from .penalties import penalty_value
 
 SOLVERS = ("auto", "lbfgs", "highs", "smoothing")
@@ -129,17 +129,18 @@ def _scales(loss, X, y, sample_weight, fit_intercept, n_outputs, normalizer):
     whether ``w = 0`` is optimal; ``b0`` may be a numerical minimiser, so ``db0`` is
     checked too).
     """
-    obj = LinearObjective(loss.loss_gradient, X, y, sample_weight, fit_intercept, n_outputs,
-                          normalizer)
     b0 = intercept_only(loss, y, sample_weight, fit_intercept, n_outputs)
-    sg0 = _weighted_gradient_at_zero(loss, obj, b0)
-    spread = np.maximum(np.abs(_column_extreme(X, np.max) - obj.offset),
-                        np.abs(_column_extreme(X, np.min) - obj.offset)) / obj.col_scale
+    s = sample_weight / (normalizer or np.sum(sample_weight))
+    sg0 = _weighted_gradient_at_zero(loss, y, s, fit_intercept, n_outputs, b0)
+    offset, col_scale, Xt_sg0, high, low = column_statistics(X, sample_weight, fit_intercept,
+                                                             sg0)
+    spread = np.maximum(np.abs(high - offset), np.abs(low - offset)) / col_scale
     terms = np.abs(sg0).sum() * np.max(spread, initial=1.0)
-    g0 = obj.coef_gradient(sg0)
-    scale = max(np.max(np.abs(g0 / obj.col_scale), initial=0.0), 1e-3 * terms) or 1.0
-    db0 = sg0.reshape(len(sg0), -1).sum(axis=0) if fit_intercept else np.zeros(n_outputs)
-    return obj.offset, obj.col_scale, scale, terms, (g0, db0, b0)
+    sg0 = sg0.reshape(len(sg0), -1)
+    g0 = Xt_sg0.T - np.outer(sg0.sum(axis=0), offset)  # LinearObjective.coef_gradient
+    scale = max(np.max(np.abs(g0 / col_scale), initial=0.0), 1e-3 * terms) or 1.0
+    db0 = sg0.sum(axis=0) if fit_intercept else np.zeros(n_outputs)
+    return offset, col_scale, scale, terms, (g0, db0, b0)
 
 
 def problem_scales(loss, X, y, sample_weight, fit_intercept, n_outputs=1, normalizer=None,
@@ -172,42 +173,26 @@ def intercept_only(loss, y, sample_weight, fit_intercept, n_outputs):
     return b0
 
 
-def _weighted_gradient_at_zero(loss, obj, b0):
-    """``s_i * dloss/df_i`` at ``w = 0`` with the intercept ``b0``; ``obj.coef_gradient``
-    of it is the data term's gradient there.
+def _weighted_gradient_at_zero(loss, y, s, fit_intercept, n_outputs, b0):
+    """``s_i * dloss/df_i`` at ``w = 0`` with the intercept ``b0`` (``s`` the normalised
+    sample weights); ``LinearObjective.coef_gradient`` of it is the data term's gradient
+    there.
 
     Samples sitting on a kink at that point (the median, for absolute error) may take
     any slope in their jump: one common share is chosen so that the intercept is optimal
     (``sum_i s_i g_i = 0``). Any such subgradient gives an upper bound on alpha_max,
     exact when it is unique.
     """
-    n = obj.X.shape[0]
-    raw = np.full(n, b0[0]) if obj.n_outputs == 1 else np.tile(b0, (n, 1))
-    _, g = loss.loss_gradient(obj.y, raw)
-    s = obj.sample_weight
-    if loss.piecewise_linear and obj.fit_intercept:
-        beta, jump = loss.kinks(obj.y)
+    n = len(y)
+    raw = np.full(n, b0[0]) if n_outputs == 1 else np.tile(b0, (n, 1))
+    _, g = loss.loss_gradient(y, raw)
+    if loss.piecewise_linear and fit_intercept:
+        beta, jump = loss.kinks(y)
         at = np.isclose(raw[:, None], beta, rtol=1e-12, atol=1e-12)
         room = np.sum(s[:, None] * jump * at)
         if room > 0:
             g = g + np.sum(jump * at, axis=1) * np.clip(-np.dot(s, g) / room, 0.0, 1.0)
     return g * (s if g.ndim == 1 else s[:, None])
-
-
-def _column_extreme(X, reduce):
-    """Column-wise max or min (``reduce``: ``np.max`` or ``np.min``) of dense or sparse
-    X, without a temporary copy (scipy converts CSR to CSC for a column reduction: a
-    whole copy of X)."""
-    if not sp.issparse(X):
-        return np.asarray(reduce(X, axis=0)).ravel()
-    if X.format != "csr" or not X.has_canonical_format:
-        return np.asarray(reduce(X, axis=0).toarray()).ravel()
-    ufunc = np.maximum if reduce is np.max else np.minimum
-    out = np.full(X.shape[1], -np.inf if ufunc is np.maximum else np.inf)
-    ufunc.at(out, X.indices, X.data)
-    # a column with fewer stored entries than rows also holds zeros
-    implicit = np.bincount(X.indices, minlength=X.shape[1]) < X.shape[0]
-    return np.where(implicit, ufunc(out, 0.0), out)
 
 
 @contextmanager

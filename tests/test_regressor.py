@@ -268,15 +268,20 @@ def test_sparse_with_duplicate_entries_equals_dense(data):
                           shape=X.shape)
     assert not parts.has_canonical_format
     np.testing.assert_allclose(parts.toarray(), X)
-    from sklearn_losses._objective import LinearObjective
-    from sklearn_losses._solvers import _column_extreme
+    from sklearn_losses._objective import LinearObjective, column_statistics
 
     sw = np.ones(len(y))
-    for A in (parts, parts.tocsc(), sp.csr_matrix(X)):
+    V = np.column_stack([y, y**2])
+    for A in (parts, parts.tocsc(), sp.csr_matrix(X), X):
         obj = LinearObjective(Huber().loss_gradient, A, y, sw, True)
         np.testing.assert_allclose(obj.col_scale, np.std(X, axis=0), rtol=1e-10)
-        for reduce in (np.max, np.min):
-            np.testing.assert_allclose(_column_extreme(A, reduce), reduce(X, axis=0))
+        # the dense pass in blocks of 7 rows (several, the last one short)
+        offset, scale, XtV, high, low = column_statistics(A, sw, True, V, block=7)
+        np.testing.assert_allclose(offset, X.mean(axis=0), rtol=1e-12)
+        np.testing.assert_allclose(scale, np.std(X, axis=0), rtol=1e-10)
+        np.testing.assert_allclose(XtV, X.T @ V, rtol=1e-12)
+        np.testing.assert_allclose(high, X.max(axis=0))
+        np.testing.assert_allclose(low, X.min(axis=0))
     dense = LossRegressor("huber", penalty="l1", alpha=0.01).fit(X, y)
     ours = LossRegressor("huber", penalty="l1", alpha=0.01).fit(parts, y)
     assert_coef_close(ours.coef_, dense.coef_, rtol=1e-5)
