@@ -236,18 +236,23 @@ def solve(loss, X, y, sample_weight, *, l1, l2, fit_intercept, positive, solver,
     solver = choose_solver(loss, l2, solver)
     cache = {} if cache is None else cache
     with _one_blas_thread():
-        offset, col_scale, scale, terms, _ = problem_scales(
-            loss, X, y, sample_weight, fit_intercept, n_outputs, normalizer, cache)
-        obj = LinearObjective(loss.loss_gradient, X, y, sample_weight, fit_intercept,
-                              n_outputs, normalizer, offset=offset, col_scale=col_scale)
-        # The solvers work with the intercept of implicitly centred data (see
-        # LinearObjective).
-        b_init = intercept_init + coef_init @ obj.offset
-        gtol = tol * scale
-        floor = _PRECISION * max(scale, terms)
-        result = _dispatch(loss, obj, cache, solver, l1, l2, positive, coef_init, b_init,
-                           gtol, tol, floor, max_iter, verbose)
-    result.intercept = result.intercept - result.coef @ obj.offset
+        if (l1 == 0 and not positive and "scales" not in cache
+                and _gram_form(loss, X, n_outputs, solver)):
+            offset, result = _first_normal_equations(X, y, sample_weight, fit_intercept,
+                                                     normalizer, l2, cache)
+        else:
+            offset, col_scale, scale, terms, _ = problem_scales(
+                loss, X, y, sample_weight, fit_intercept, n_outputs, normalizer, cache)
+            obj = LinearObjective(loss.loss_gradient, X, y, sample_weight, fit_intercept,
+                                  n_outputs, normalizer, offset=offset, col_scale=col_scale)
+            # The solvers work with the intercept of implicitly centred data (see
+            # LinearObjective).
+            b_init = intercept_init + coef_init @ offset
+            gtol = tol * scale
+            floor = _PRECISION * max(scale, terms)
+            result = _dispatch(loss, obj, cache, solver, l1, l2, positive, coef_init, b_init,
+                               gtol, tol, floor, max_iter, verbose)
+    result.intercept = result.intercept - result.coef @ offset
     if not result.converged:
         warnings.warn(
             f"The {solver!r} solver did not converge: {result.message} Try a larger "
@@ -263,11 +268,10 @@ def _dispatch(loss, obj, cache, solver, l1, l2, positive, coef_init, b_init, gto
     """Run the solver that fits the problem (see the module docstring)."""
     _, col_scale, _, _, (g0, db0, b_zero) = cache["scales"]
     n, p = obj.X.shape
-    gram = loss.quadratic and obj.n_outputs == 1 and _p_by_p_pays(n, p)
     if (l1 > 0 or positive) and _zero_is_optimal(g0, db0, l1, positive, col_scale, gtol):
         result = FitResult(np.zeros_like(coef_init, dtype=float), b_zero.copy(), 0, True,
                            "w = 0 satisfies the optimality conditions.")
-    elif solver == "lbfgs" and gram:
+    elif _gram_form(loss, obj.X, obj.n_outputs, solver):
         if "gram" not in cache:
             cache["gram"] = Gram(obj.X, obj.y, obj.sample_weight, obj.offset,
                                  obj.fit_intercept, c=-g0[0])
@@ -629,6 +633,25 @@ def _normal_equations(gram, l2):
         w = linalg.lstsq(A, gram.c)[0]
     return FitResult(w[None, :], np.array([gram.y_bar]), 1, True,
                      "solved the normal equations.")
+
+
+def _gram_form(loss, X, n_outputs, solver):
+    """Whether the problem is solved in Gram form: half squared error, one output, and
+    p x p matrices that pay (:func:`_p_by_p_pays`)."""
+    return solver == "lbfgs" and loss.quadratic and n_outputs == 1 and _p_by_p_pays(*X.shape)
+
+
+def _first_normal_equations(X, y, sample_weight, fit_intercept, normalizer, l2, cache):
+    """``(offset, result)`` of :func:`_normal_equations` on data seen for the first time.
+
+    An exact solve needs none of the tolerance scales (:func:`_scales`), whose pass over X
+    took a fifth of a ridge fit here (20 000 x 50): only the offset and the Gram matrix
+    are computed (the latter kept in ``cache`` for refits).
+    """
+    s = sample_weight / (normalizer or np.sum(sample_weight))
+    offset = np.asarray(X.T @ s).ravel() / np.sum(s) if fit_intercept else np.zeros(X.shape[1])
+    cache["gram"] = Gram(X, y, s, offset, fit_intercept)
+    return offset, _normal_equations(cache["gram"], l2)
 
 
 def _solve_spd(A, rhs):

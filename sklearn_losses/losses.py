@@ -554,7 +554,7 @@ def resolve_loss(loss, *, classifier=False):
                 f"Unknown {kind} loss {loss!r}. Valid names are {valid}, "
                 "or pass a Loss instance."
             )
-        obj = cls()
+        return cls()  # its defaults (valid: tested for every registered loss)
     elif isinstance(loss, Loss):
         if loss.is_classifier != classifier:
             raise ValueError(

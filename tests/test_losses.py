@@ -190,6 +190,12 @@ def test_bad_loss_parameters(loss, param, bad):
         LOSSES[loss](**{param: bad}).validate()
 
 
+@pytest.mark.parametrize("name", sorted(LOSSES))
+def test_default_parameters_are_valid(name):
+    # resolve_loss returns a named loss with its defaults unchecked: they must be valid
+    LOSSES[name]().validate()
+
+
 def test_loss_objects_are_estimators():
     huber = LOSSES["huber"](delta=2.0)
     assert clone(huber).get_params() == {"delta": 2.0}

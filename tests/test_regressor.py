@@ -48,6 +48,32 @@ def test_matches_lasso_elasticnet_ridge(data, alpha, n_samples):
             assert np.array_equal(ours.coef_ == 0, ref.coef_ == 0)
 
 
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_first_normal_equations_then_l1_on_the_same_cache(data, fit_intercept):
+    # A first L2 fit on new data solves the normal equations without the tolerance
+    # scales; an L1 refit on the same cache computes them and reuses its Gram matrix.
+    from sklearn_losses._solvers import solve
+    from sklearn_losses.losses import SquaredError
+
+    X, y = data[0][:300], data[1][:300]
+    sw = np.random.default_rng(0).uniform(0.5, 2.0, len(y))
+    n, p = X.shape
+    cache = {}
+    kwargs = dict(fit_intercept=fit_intercept, positive=False, solver="lbfgs", tol=1e-10,
+                  max_iter=1000, coef_init=np.zeros((1, p)), intercept_init=np.zeros(1),
+                  cache=cache)
+    ridge = solve(SquaredError(), X, y, sw, l1=0.0, l2=0.3, **kwargs)
+    assert "gram" in cache and "scales" not in cache
+    ref = Ridge(alpha=0.3 * np.sum(sw), fit_intercept=fit_intercept).fit(X, y, sample_weight=sw)
+    assert_coef_close(ridge.coef[0], ref.coef_, rtol=1e-10)
+    assert ridge.intercept[0] == pytest.approx(ref.intercept_, abs=1e-10 * np.max(np.abs(y)))
+    lasso = solve(SquaredError(), X, y, sw, l1=0.05, l2=0.0, **kwargs)
+    assert "scales" in cache
+    ref = Lasso(alpha=0.05, fit_intercept=fit_intercept, tol=1e-14, max_iter=100_000)
+    ref.fit(X, y, sample_weight=sw * len(y) / np.sum(sw))
+    assert_coef_close(lasso.coef[0], ref.coef_, rtol=1e-6)
+
+
 @pytest.mark.parametrize("positive", [False, True])
 @pytest.mark.parametrize("nnls", ["nnls", "lbfgs"])
 def test_gram_working_set_with_or_without_nnls(monkeypatch, positive, nnls):
