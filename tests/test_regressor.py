@@ -48,6 +48,46 @@ def test_matches_lasso_elasticnet_ridge(data, alpha, n_samples):
             assert np.array_equal(ours.coef_ == 0, ref.coef_ == 0)
 
 
+@pytest.mark.parametrize("case", ["plain", "zero weight", "symmetric", "shifted"])
+def test_tolerance_scale_and_terms(monkeypatch, case):
+    # _scales computes the size of the terms (a pass for the column extremes) only when
+    # its guard could change the scale; scale and terms() equal the direct formulas
+    from sklearn_losses import _solvers
+    from sklearn_losses._solvers import _scales
+    from sklearn_losses.losses import SquaredError
+
+    passes = []
+    extremes = _solvers.column_extremes
+    monkeypatch.setattr(_solvers, "column_extremes", lambda X: passes.append(1) or extremes(X))
+
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((60, 5)) * [1.0, 2.0, 0.5, 3.0, 1.0]
+    y = X @ [1.0, 0.0, -2.0, 0.5, 0.0] + rng.standard_normal(60)
+    sw = rng.uniform(0.5, 2.0, 60)
+    if case == "zero weight":
+        sw[:5] = 0.0
+        X[:5] *= 100.0  # zero-weight rows count in the extremes
+    if case == "symmetric":  # the gradient at w = 0 cancels: the guard sets the scale
+        X = np.vstack([X, -X])
+        y, sw = np.r_[y, y], np.r_[sw, sw]
+    if case == "shifted":
+        X = X + 1e3
+    offset, col_scale, scale, terms, (g0, _, _) = _scales(SquaredError(), X, y, sw, True, 1,
+                                                          None)
+    assert len(passes) == (0 if case in ("plain", "shifted") else 1)
+    w = sw / sw.sum()
+    sg = w * (np.dot(w, y) - y)
+    spread = np.max(np.abs(X - offset), axis=0) / col_scale
+    expected_terms = np.abs(sg).sum() * max(np.max(spread), 1.0)
+    assert terms() == pytest.approx(expected_terms, rel=1e-12)
+    terms()
+    assert len(passes) == 1  # computed once
+    largest = np.max(np.abs(g0 / col_scale))
+    assert scale == pytest.approx(max(largest, 1e-3 * expected_terms), rel=1e-12)
+    if case == "symmetric":
+        assert scale == pytest.approx(1e-3 * expected_terms, rel=1e-12)
+
+
 @pytest.mark.parametrize("fit_intercept", [True, False])
 def test_first_normal_equations_then_l1_on_the_same_cache(data, fit_intercept):
     # A first L2 fit on new data solves the normal equations without the tolerance
@@ -294,7 +334,7 @@ def test_sparse_with_duplicate_entries_equals_dense(data):
                           shape=X.shape)
     assert not parts.has_canonical_format
     np.testing.assert_allclose(parts.toarray(), X)
-    from sklearn_losses._objective import LinearObjective, column_statistics
+    from sklearn_losses._objective import LinearObjective, column_extremes, column_statistics
 
     sw = np.ones(len(y))
     V = np.column_stack([y, y**2])
@@ -302,10 +342,11 @@ def test_sparse_with_duplicate_entries_equals_dense(data):
         obj = LinearObjective(Huber().loss_gradient, A, y, sw, True)
         np.testing.assert_allclose(obj.col_scale, np.std(X, axis=0), rtol=1e-10)
         # the dense pass in blocks of 7 rows (several, the last one short)
-        offset, scale, XtV, high, low = column_statistics(A, sw, True, V, block=7)
+        offset, scale, XtV = column_statistics(A, sw, True, V, block=7)
         np.testing.assert_allclose(offset, X.mean(axis=0), rtol=1e-12)
         np.testing.assert_allclose(scale, np.std(X, axis=0), rtol=1e-10)
         np.testing.assert_allclose(XtV, X.T @ V, rtol=1e-12)
+        high, low = column_extremes(A)
         np.testing.assert_allclose(high, X.max(axis=0))
         np.testing.assert_allclose(low, X.min(axis=0))
     dense = LossRegressor("huber", penalty="l1", alpha=0.01).fit(X, y)
