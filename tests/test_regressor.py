@@ -315,8 +315,9 @@ def test_centred_gram_matches_its_formula(sparse):
     s_rows[rows] = s[rows]
     Xc = X - offset
     data = sp.csr_matrix(X) if sparse else X
-    np.testing.assert_allclose(centred_gram(data, s, offset, block=64), Xc.T @ (Xc * s[:, None]),
-                               rtol=1e-12, atol=1e-12)
+    for weights in (s, np.full(300, 0.7)):  # equal weights: X^T X itself, unblocked
+        np.testing.assert_allclose(centred_gram(data, weights, offset, block=64),
+                                   Xc.T @ (Xc * weights[:, None]), rtol=1e-12, atol=1e-12)
     expected = Xc[rows].T @ (Xc[rows][:, cols] * s[rows, None])
     got = centred_gram(data, s_rows, offset, cols=cols, rows=rows, block=16)
     np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
