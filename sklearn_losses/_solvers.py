@@ -728,7 +728,8 @@ def _working_set(gram, col_scale, l1, l2, positive, w0, gtol, max_iter, verbose,
         if exact is not None:
             return FitResult(exact[None, :], np.array([gram.y_bar]), n_iter, True,
                              "exact solution for the signs of the coefficients.")
-        v = _kkt_violations(gradient(w), w, l1, positive, col_scale)
+        g = gradient(w)
+        v = _kkt_violations(g, w, l1, positive, col_scale)
         violation = float(np.max(v, initial=0.0))
         if violation <= gtol and n_iter > 0:
             return FitResult(w[None, :], np.array([gram.y_bar]), n_iter, True, message)
@@ -747,7 +748,13 @@ def _working_set(gram, col_scale, l1, l2, positive, w0, gtol, max_iter, verbose,
         if verbose:
             print(f"[working set] {len(idx)} features, largest KKT violation {violation:.3g}")
         sub = gram.restricted(idx, col_scale)
-        res = _split_nnls(sub, l1, l2, positive) if len(idx) <= _NNLS_MAX_FEATURES else None
+        res = None
+        if len(idx) <= _NNLS_MAX_FEATURES:
+            # the sign each coefficient will take: its own, or the one its gradient asks
+            # for (a zero coefficient entering)
+            signs = np.where(w[idx] != 0, np.sign(w[idx]), np.where(g[idx] > 0, -1.0, 1.0))
+            res = (_split_nnls(sub, l1, l2, positive, signs, run_gtol) if not positive
+                   else None) or _split_nnls(sub, l1, l2, positive)
         if res is None:
             res = _lbfgs(sub, l1, l2, positive, w[idx][None, :], np.zeros(1), run_gtol,
                          max_iter - n_iter, 0, floor=floor)
@@ -772,7 +779,7 @@ def _growth_limit(w):
     return max(_GROW_MIN, 2 * int(np.count_nonzero(w)))
 
 
-def _split_nnls(sub, l1, l2, positive):
+def _split_nnls(sub, l1, l2, positive, signs=None, gtol=None):
     r"""The Gram-form problem ``sub`` (:class:`_GramRestriction`) as non-negative least
     squares, solved by ``scipy.optimize.nnls``; ``None`` if that fails.
 
@@ -781,11 +788,19 @@ def _split_nnls(sub, l1, l2, positive):
     i.e. :math:`\tfrac12 \lVert R x - d\rVert^2` + const with ``H = R^T R`` and
     ``R^T d = \pm c - l1``. Without ``l2``, ``H`` is singular along ``w+ = w-``: a ridge
     of 1e-10 of its diagonal makes it definite (the exact step that follows removes it).
+
+    With ``signs`` (``sigma``) each coefficient has one variable, ``w = sigma x``: half as
+    many as the split, about an eighth of NNLS's cubic work. The result is the optimum
+    only if no coefficient left at 0 asks for the other sign (its KKT violation, in
+    ``sub``'s standardised units, above ``gtol``); otherwise ``None`` (then the split).
     """
     G, c = sub.G, sub.c
     k = len(c)
-    H, rhs = G, c - l1
-    if not positive:
+    if signs is not None:
+        H, rhs = G * np.outer(signs, signs), signs * c - l1
+    elif positive:
+        H, rhs = G, c - l1
+    else:
         H, rhs = np.block([[G, -G], [-G, G]]), np.concatenate([c - l1, -c - l1])
     H = H + (l2 + 1e-10 * np.max(np.diag(G), initial=0.0)) * np.eye(len(H))
     try:
@@ -793,7 +808,13 @@ def _split_nnls(sub, l1, l2, positive):
         x, _ = nnls(R, linalg.solve_triangular(R, rhs, trans="T", check_finite=False))
     except (LinAlgError, RuntimeError, ValueError):
         return None
-    w = x if positive else x[:k] - x[k:]
+    if signs is not None:
+        w = signs * x
+        v = _kkt_violations(G @ w - c + l2 * w, w, l1, False, sub.col_scale)
+        if np.max(v[w == 0], initial=0.0) > gtol:
+            return None
+    else:
+        w = x if positive else x[:k] - x[k:]
     return FitResult(w[None, :], np.zeros(1), 1, True, "non-negative least squares.")
 
 

@@ -115,7 +115,7 @@ def test_first_normal_equations_then_l1_on_the_same_cache(data, fit_intercept):
 
 
 @pytest.mark.parametrize("positive", [False, True])
-@pytest.mark.parametrize("nnls", ["nnls", "lbfgs"])
+@pytest.mark.parametrize("nnls", ["nnls", "split", "lbfgs"])
 def test_gram_working_set_with_or_without_nnls(monkeypatch, positive, nnls):
     # Working sets of up to 64 features are solved by scipy's NNLS, larger ones (or an
     # NNLS failure) by L-BFGS-B; either way the exact step makes the solution exact,
@@ -127,6 +127,13 @@ def test_gram_working_set_with_or_without_nnls(monkeypatch, positive, nnls):
     y = y / np.std(y)
     if nnls == "lbfgs":
         monkeypatch.setattr(_solvers, "_NNLS_MAX_FEATURES", 0)
+    if nnls == "split":  # every signed NNLS refused: the split NNLS takes over
+        signed_or_split = _solvers._split_nnls
+
+        def split_only(sub, l1, l2, positive, signs=None, gtol=None):
+            return None if signs is not None else signed_or_split(sub, l1, l2, positive)
+
+        monkeypatch.setattr(_solvers, "_split_nnls", split_only)
     ref = Lasso(alpha=0.005, positive=positive, tol=1e-14, max_iter=100_000).fit(X, y)
     ours = LossRegressor(penalty="l1", alpha=0.005, positive=positive).fit(X, y)
     assert ours.converged_
@@ -146,6 +153,29 @@ def test_nnls_failure_falls_back_to_lbfgs(monkeypatch, data):
     ours = LossRegressor(penalty="l1", alpha=0.01).fit(X, y)
     assert ours.converged_
     assert_coef_close(ours.coef_, expected, rtol=1e-6)
+
+
+def test_signed_nnls_refuses_a_wrong_sign():
+    # NNLS with one variable per coefficient (its expected sign) gives the split NNLS's
+    # optimum when the signs are right, and None when a coefficient left at 0 wants the
+    # other sign; the working set then solves the split problem
+    from sklearn_losses._objective import Gram
+    from sklearn_losses._solvers import _split_nnls
+
+    X, y = make_regression(n_samples=200, n_features=8, n_informative=8, noise=1.0,
+                           random_state=2)
+    y = y / np.std(y)
+    s = np.full(len(y), 1 / len(y))
+    gram = Gram(X, y, s, X.mean(axis=0), True)
+    sub = gram.restricted(np.arange(8), np.std(X, axis=0))
+    l1, l2 = 0.02, 0.01
+    split = _split_nnls(sub, l1, l2, False).coef[0]
+    assert np.count_nonzero(split) == 8
+    signed = _split_nnls(sub, l1, l2, False, np.sign(split), 1e-8)
+    np.testing.assert_allclose(signed.coef[0], split, rtol=1e-8, atol=1e-10)
+    wrong = np.sign(split)
+    wrong[np.argmax(np.abs(split))] *= -1
+    assert _split_nnls(sub, l1, l2, False, wrong, 1e-8) is None
 
 
 @pytest.mark.parametrize("q, alpha", [(0.5, 0.0), (0.2, 0.01), (0.8, 0.1)])
