@@ -266,6 +266,7 @@ def solve(loss, X, y, sample_weight, *, l1, l2, fit_intercept, positive, solver,
             # LinearObjective).
             b_init = intercept_init + coef_init @ offset
             gtol = tol * scale
+
             def floor():  # needed only when a line search stalls
                 return _PRECISION * max(scale, terms())
 
