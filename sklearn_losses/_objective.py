@@ -38,7 +38,9 @@ class LinearObjective:
         Column offsets subtracted implicitly; ``None`` computes the weighted means when
         ``fit_intercept`` (no offset without an intercept).
     col_scale : ndarray of shape (n_features,) or None, default=None
-        Column scales for the solvers' preconditioning; ``None`` computes them.
+        Column scales for the solvers' preconditioning; ``None`` computes them (the
+        weighted standard deviations, around the weighted means: give ``offset`` and
+        ``col_scale`` together, as :func:`column_statistics` returns them).
     """
 
     def __init__(self, loss_gradient, X, y, sample_weight, fit_intercept, n_outputs=1,
@@ -50,7 +52,9 @@ class LinearObjective:
         self.fit_intercept = fit_intercept
         self.n_outputs = n_outputs
         if offset is None or col_scale is None:
-            offset, col_scale, _ = column_statistics(X, sample_weight, fit_intercept)
+            mean, scale, _ = column_statistics(X, sample_weight, fit_intercept)
+            offset = mean if offset is None else offset
+            col_scale = scale if col_scale is None else col_scale
         self.offset = offset
         self.col_scale = col_scale
 
