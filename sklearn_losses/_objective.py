@@ -48,7 +48,7 @@ class LinearObjective:
         self.loss_gradient = loss_gradient
         self.X = X
         self.y = y
-        self.sample_weight = sample_weight / (normalizer or np.sum(sample_weight))
+        self.sample_weight = normalised_weights(sample_weight, normalizer)
         self.fit_intercept = fit_intercept
         self.n_outputs = n_outputs
         if offset is None or col_scale is None:
@@ -66,7 +66,7 @@ class LinearObjective:
     def coef_gradient(self, sg):
         """``d/dW`` of ``sum_i sg_i raw_i``, shape ``(n_outputs, n_features)``."""
         sg = sg.reshape(len(sg), -1)
-        return np.asarray(self.X.T @ sg).T - np.outer(_column_sums(sg), self.offset)
+        return centred_product(np.asarray(self.X.T @ sg), sg, self.offset)
 
     def value(self, W, b):
         value, _ = self.loss_gradient(self.y, self.raw(W, b))
@@ -83,6 +83,18 @@ class LinearObjective:
         return float(np.dot(self.sample_weight, value)), dW, db
 
 
+def normalised_weights(sample_weight, normalizer=None):
+    """The weights of the data term: ``sample_weight`` divided by ``normalizer``
+    (``sum(sample_weight)`` by default)."""
+    return sample_weight / (normalizer or np.sum(sample_weight))
+
+
+def centred_product(XtV, V, offset):
+    """``(X - offset)^T V`` from ``X^T V`` (shape ``(n_features, k)``), transposed to
+    ``(k, n_features)``: the implicit centring of a product with X."""
+    return XtV.T - np.outer(_column_sums(V), offset)
+
+
 def column_statistics(X, sample_weight, fit_intercept, V=None, block=512):
     """What the solvers read off X's columns before a fit, in one pass over dense X (row
     blocks that stay in cache; ``X.T @ V`` for two columns in one product took 12 ms alone
@@ -96,7 +108,7 @@ def column_statistics(X, sample_weight, fit_intercept, V=None, block=512):
     sparse.
     """
     n, p = X.shape
-    w = sample_weight / np.sum(sample_weight)
+    w = normalised_weights(sample_weight)
     V = np.zeros((n, 0)) if V is None else V.reshape(n, -1)
     if hasattr(X, "multiply"):
         first, XtV = np.asarray(X.T @ w).ravel(), np.asarray(X.T @ V).reshape(p, -1)
@@ -187,7 +199,8 @@ class Gram:
         """``G[:, idx]``, computing the columns not known yet."""
         idx = np.asarray(idx, dtype=np.intp)
         new = idx[~self._known[idx]]
-        if new.size and _ALL_COLUMNS_AT * (new.size + np.count_nonzero(self._known)) > len(self.c):
+        asked = new.size + np.count_nonzero(self._known)
+        if new.size and _ALL_COLUMNS_AT * asked > len(self.c):
             new = np.arange(len(self.c))
         if new.size:
             self._G[:, new] = self._compute(new)

@@ -42,7 +42,8 @@ from scipy.optimize import Bounds, linprog, lsq_linear, minimize, nnls
 from sklearn.exceptions import ConvergenceWarning
 from threadpoolctl import ThreadpoolController  # a dependency of scikit-learn
 
-from ._objective import Gram, LinearObjective, centred_gram, column_extremes, column_statistics
+from ._objective import (Gram, LinearObjective, centred_gram, centred_product,
+                         column_extremes, column_statistics, normalised_weights)
 from .penalties import penalty_value
 
 SOLVERS = ("auto", "lbfgs", "highs", "smoothing")
@@ -133,7 +134,7 @@ def _scales(loss, X, y, sample_weight, fit_intercept, n_outputs, normalizer):
     computed only when it matters (see below), once.
     """
     b0 = intercept_only(loss, y, sample_weight, fit_intercept, n_outputs)
-    s = sample_weight / (normalizer or np.sum(sample_weight))
+    s = normalised_weights(sample_weight, normalizer)
     sg0 = _weighted_gradient_at_zero(loss, y, s, fit_intercept, n_outputs, b0)
     offset, col_scale, Xt_sg0 = column_statistics(X, sample_weight, fit_intercept, sg0)
     total = float(np.abs(sg0).sum())
@@ -145,13 +146,13 @@ def _scales(loss, X, y, sample_weight, fit_intercept, n_outputs, normalizer):
         return total * float(np.max(spread, initial=1.0))
 
     sg0 = sg0.reshape(len(sg0), -1)
-    g0 = Xt_sg0.T - np.outer(sg0.sum(axis=0), offset)  # LinearObjective.coef_gradient
+    g0 = centred_product(Xt_sg0, sg0, offset)  # LinearObjective.coef_gradient(sg0)
     largest = float(np.max(np.abs(g0 / col_scale), initial=0.0))
     # With all weights w_i (normalised) positive, |x_ij - offset_j| is at most the
     # column's standard deviation over sqrt(min w): terms() is at most ``bound`` (a
     # constant column's deviation is below 1e-12 (1 + |offset_j|), its col_scale is 1),
     # and when 1e-3 * bound <= largest, the guard below is not needed.
-    w = sample_weight / np.sum(sample_weight)
+    w = normalised_weights(sample_weight)
     bound = (total * max(1.0, 1e-12 * (1.0 + np.max(np.abs(offset), initial=0.0)))
              / np.sqrt(np.min(w))) if np.all(w > 0) else np.inf
     bounded = largest >= 1e-3 * bound
@@ -668,7 +669,7 @@ def _first_normal_equations(X, y, sample_weight, fit_intercept, normalizer, l2, 
     took a fifth of a ridge fit here (20 000 x 50): only the offset and the Gram matrix
     are computed (the latter kept in ``cache`` for refits).
     """
-    s = sample_weight / (normalizer or np.sum(sample_weight))
+    s = normalised_weights(sample_weight, normalizer)
     offset = np.asarray(X.T @ s).ravel() / np.sum(s) if fit_intercept else np.zeros(X.shape[1])
     cache["gram"] = Gram(X, y, s, offset, fit_intercept)
     return offset, _normal_equations(cache["gram"], l2)
@@ -751,11 +752,12 @@ def _working_set(gram, col_scale, l1, l2, positive, w0, gtol, max_iter, verbose,
         sub = gram.restricted(idx, col_scale)
         res = None
         if len(idx) <= _NNLS_MAX_FEATURES:
-            # the sign each coefficient will take: its own, or the one its gradient asks
-            # for (a zero coefficient entering)
-            signs = np.where(w[idx] != 0, np.sign(w[idx]), np.where(g[idx] > 0, -1.0, 1.0))
-            res = (_split_nnls(sub, l1, l2, positive, signs, run_gtol) if not positive
-                   else None) or _split_nnls(sub, l1, l2, positive)
+            if not positive:
+                # the sign each coefficient will take: its own, or the one its gradient
+                # asks for (a zero coefficient entering)
+                signs = np.where(w[idx] != 0, np.sign(w[idx]), np.where(g[idx] > 0, -1.0, 1.0))
+                res = _split_nnls(sub, l1, l2, False, signs, run_gtol)
+            res = res or _split_nnls(sub, l1, l2, positive)
         if res is None:
             res = _lbfgs(sub, l1, l2, positive, w[idx][None, :], np.zeros(1), run_gtol,
                          max_iter - n_iter, 0, floor=floor)
