@@ -32,7 +32,8 @@ def assert_coef_close(a, b, rtol=1e-4):
 @pytest.mark.parametrize("n_samples", [300, 40], ids=["gram", "on-X"])
 @pytest.mark.parametrize("alpha", [0.01, 0.3])
 def test_matches_lasso_elasticnet_ridge(data, alpha, n_samples):
-    # 300 x 12 is solved in Gram form, 40 x 12 (fewer than 4 samples per feature) on X
+    # 300 x 12 is solved in Gram form; 40 x 12 (fewer than 4 samples per feature): L1 on
+    # a working set of X's columns, L2 by the normal equations (p <= 2 n)
     X, y = data[0][:n_samples], data[1][:n_samples]
     n = len(y)
     for penalty, ref in [
@@ -373,7 +374,7 @@ def test_sparse_with_duplicate_entries_equals_dense(data):
         obj = LinearObjective(Huber().loss_gradient, A, y, sw, True)
         np.testing.assert_allclose(obj.col_scale, np.std(X, axis=0), rtol=1e-10)
         # the dense pass in blocks of 7 rows (several, the last one short)
-        offset, scale, XtV = column_statistics(A, sw, True, V, block=7)
+        offset, scale, XtV = column_statistics(A, sw, True, V, block=7 * X.shape[1])
         np.testing.assert_allclose(offset, X.mean(axis=0), rtol=1e-12)
         np.testing.assert_allclose(scale, np.std(X, axis=0), rtol=1e-10)
         np.testing.assert_allclose(XtV, X.T @ V, rtol=1e-12)
