@@ -142,6 +142,95 @@ def test_gram_working_set_with_or_without_nnls(monkeypatch, positive, nnls):
     assert np.array_equal(ours.coef_ == 0, ref.coef_ == 0)
 
 
+@pytest.mark.parametrize("case", ["p > 300", "n < 4p", "sparse", "weights", "positive",
+                                  "elasticnet", "outgrown"])
+def test_column_working_set(monkeypatch, case):
+    # Beyond the Gram form (p > 300, or fewer than 4 samples per feature) an L1 part is
+    # solved on a working set of X's columns in Gram form, checked on every feature;
+    # a working set that outgrows its Gram matrix ("outgrown": at most 20 columns here)
+    # is finished by L-BFGS-B on X. Same optimum and zeros as Lasso / ElasticNet.
+    from sklearn_losses import _solvers
+
+    calls = []
+    column_working_set = _solvers._column_working_set
+    monkeypatch.setattr(_solvers, "_column_working_set",
+                        lambda *a, **k: calls.append(1) or column_working_set(*a, **k))
+    lbfgs_runs = []
+    lbfgs = _solvers._lbfgs
+    monkeypatch.setattr(_solvers, "_lbfgs",
+                        lambda obj, *a, **k: lbfgs_runs.append(obj) or lbfgs(obj, *a, **k))
+    n, p = (300, 120) if case in ("n < 4p", "outgrown") else (600, 400)
+    X, y = make_regression(n_samples=n, n_features=p, n_informative=30, noise=5.0,
+                           random_state=2)
+    y = y / np.std(y)
+    if case == "outgrown":
+        monkeypatch.setattr(_solvers, "_GRAM_MAX_FEATURES", 20)
+    sw = np.random.default_rng(0).uniform(0.5, 2.0, n) if case == "weights" else None
+    penalty = "elasticnet" if case == "elasticnet" else "l1"
+    kwargs = dict(alpha=0.01, positive=case == "positive")
+    ref = (ElasticNet(l1_ratio=0.5, **kwargs) if penalty == "elasticnet" else Lasso(**kwargs))
+    ref.set_params(tol=1e-14, max_iter=100_000).fit(X, y, sample_weight=sw)
+    ours = LossRegressor(penalty=penalty, **kwargs).fit(
+        sp.csr_matrix(X) if case == "sparse" else X, y, sample_weight=sw)
+    assert calls and ours.converged_
+    # L-BFGS-B on all of X only when the working set outgrew its Gram matrix
+    assert any(obj.X.shape == X.shape for obj in lbfgs_runs) == (case == "outgrown")
+    assert 20 < np.count_nonzero(ours.coef_) < p
+    # exact in Gram form; L-BFGS-B stops at tol (1e-4 relative, on the gradient)
+    rtol = 1e-5 if case == "outgrown" else 1e-8
+    assert_coef_close(ours.coef_, ref.coef_, rtol=rtol)
+    assert np.array_equal(ours.coef_ == 0, ref.coef_ == 0)
+    assert ours.intercept_ == pytest.approx(ref.intercept_, abs=10 * rtol)
+
+
+def test_gram_carry_equals_a_fresh_gram():
+    # A Gram matrix on more features takes over the columns computed on fewer (its
+    # first ones) and computes the new features' columns: the same matrix as computed
+    # from scratch.
+    from sklearn_losses._objective import Gram
+
+    rng = np.random.default_rng(1)
+    X, y, s = rng.standard_normal((50, 40)) + 2.0, rng.standard_normal(50), rng.uniform(size=50)
+    s = s / s.sum()
+    offset = X.T @ s
+    small = Gram(X[:, :25], y, s, offset[:25], True)
+    small.columns([1, 3])  # only some columns known
+    big = Gram(X, y, s, offset, True)
+    big.carry(small)
+    known = np.r_[1, 3, 25:40]
+    assert big._known[known].all() and np.count_nonzero(big._known) == known.size
+    fresh = Gram(X, y, s, offset, True)
+    np.testing.assert_allclose(big.matrix(), fresh.matrix(), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(big.c, fresh.c, rtol=1e-12)
+
+
+def test_exact_steps_drop_a_flipped_sign():
+    # When the exact step for the current signs changes one, that coefficient leaves
+    # (and re-enters with the sign its gradient asks for) and the steps go on, to the
+    # optimum, where the previous rule gave up (then L-BFGS-B).
+    from sklearn_losses._objective import Gram
+    from sklearn_losses._solvers import _exact_step, _exact_steps, _kkt_violations
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((200, 6))
+    y = X @ [2.0, 0.0, 1.0, 0.0, 0.0, -1.0] + 0.1 * rng.standard_normal(200)
+    s = np.full(200, 1 / 200)
+    gram = Gram(X, y, s, X.T @ s, True)
+    ones = np.ones(6)
+    ref = Lasso(alpha=0.05, tol=1e-14, max_iter=100_000).fit(X, y).coef_
+
+    def gradient(v):
+        return gram.matrix() @ v - gram.c
+
+    w = np.sign(ref)
+    w[0] = -1.0  # the wrong sign for the largest coefficient
+    assert _exact_step(gram, 0.05, 0.0, False, w.copy())[0] > 0  # the step flips it
+    exact = _exact_steps(gram, 0.05, 0.0, False, w, gradient, ones, 1e-10)
+    assert exact is not None
+    assert np.max(_kkt_violations(gradient(exact), exact, 0.05, False, ones)) <= 1e-10
+    np.testing.assert_allclose(exact, ref, atol=1e-8)
+
+
 def test_nnls_failure_falls_back_to_lbfgs(monkeypatch, data):
     from sklearn_losses import _solvers
 
