@@ -220,6 +220,10 @@ class Gram:
             self._known[new] = True
         return self._G[:, idx]
 
+    def known(self, mask):
+        """Whether the columns where ``mask`` is True are computed already."""
+        return bool(np.all(self._known[mask]))
+
     def matrix(self):
         """The whole ``G``."""
         return self.columns(np.arange(len(self.c)))

@@ -769,6 +769,14 @@ def _working_set(gram, col_scale, l1, l2, positive, w0, gtol, max_iter, verbose,
                 res = _split_nnls(sub, l1, l2, False, signs, run_gtol)
             res = res or _split_nnls(sub, l1, l2, positive)
         if res is None:
+            # too many features for NNLS: exact steps from the signs the new ones ask for
+            # (their columns are known now), before L-BFGS-B
+            guess = w.copy()
+            guess[grow] = -np.sign(g[grow])
+            exact = _exact_steps(gram, l1, l2, positive, guess, gradient, col_scale, gtol)
+            if exact is not None:
+                return FitResult(exact[None, :], np.array([gram.y_bar]), n_iter + 1, True,
+                                 "exact solution for the signs of the coefficients.")
             res = _lbfgs(sub, l1, l2, positive, w[idx][None, :], np.zeros(1), run_gtol,
                          max_iter - n_iter, 0, floor=floor)
         n_iter += max(res.n_iter, 1)
@@ -900,7 +908,7 @@ def _split_nnls(sub, l1, l2, positive, signs=None, gtol=None):
     return FitResult(w[None, :], np.zeros(1), 1, True, "non-negative least squares.")
 
 
-def _exact_steps(gram, l1, l2, positive, w, gradient, col_scale, gtol, max_steps=4):
+def _exact_steps(gram, l1, l2, positive, w, gradient, col_scale, gtol, max_steps=8):
     """The exact optimum reached from the signs of ``w`` by a few exact steps, or ``None``.
 
     After each step (:func:`_exact_step`) the coefficients whose sign the step changed
@@ -909,8 +917,8 @@ def _exact_steps(gram, l1, l2, positive, w, gradient, col_scale, gtol, max_steps
     along a path does), and the step is repeated; the result counts only if it
     satisfies the optimality conditions on every feature. A singular system,
     ``max_steps`` steps, or more violators than the working set's growth would admit
-    (a cold start far from the optimum: their Gram columns would be computed for a step
-    that is likely to fail) end the attempt.
+    whose Gram columns are not known yet (a cold start far from the optimum: they would
+    be computed for a step that is likely to fail) end the attempt.
     """
     for _ in range(max_steps):
         exact = _exact_step(gram, l1, l2, positive, w)
@@ -922,7 +930,7 @@ def _exact_steps(gram, l1, l2, positive, w, gradient, col_scale, gtol, max_steps
         if not flipped.any() and np.max(v, initial=0.0) <= gtol:
             return exact
         join = (exact == 0) & (v > gtol) & ~flipped
-        if np.sum(join) > _growth_limit(exact):
+        if np.sum(join) > _growth_limit(exact) and not gram.known(join):
             return None
         w = exact
         w[flipped] = 0.0
