@@ -289,10 +289,18 @@ def _dispatch(loss, obj, cache, solver, l1, l2, positive, coef_init, b_init, gto
     """Run the solver that fits the problem (see the module docstring)."""
     _, col_scale, _, _, (g0, db0, b_zero) = cache["scales"]
     n, p = obj.X.shape
-    if (l1 > 0 or positive) and _zero_is_optimal(g0, db0, l1, positive, col_scale, gtol):
+    bounded = l1 > 0 or positive
+    # A first L1 fit on new data works on the Gram matrix of a working set of X's columns
+    # (n k^2 for k columns, against n p k for the same columns of the whole matrix;
+    # measured: Lasso 2 000 x 200, 1.6-1.8x -> 1.4x scikit-learn's time, 20 000 x 200
+    # 0.9-1.1x -> 0.5-0.8x); refits on the same data (a path) keep the whole matrix's
+    # columns in the cache and reuse them.
+    whole_gram = not bounded or "gram" in cache or cache.get("refit", False)
+    cache["refit"] = True
+    if bounded and _zero_is_optimal(g0, db0, l1, positive, col_scale, gtol):
         result = FitResult(np.zeros_like(coef_init, dtype=float), b_zero.copy(), 0, True,
                            "w = 0 satisfies the optimality conditions.")
-    elif _gram_form(loss, obj.X, obj.n_outputs, solver, bounded=l1 > 0 or positive):
+    elif whole_gram and _gram_form(loss, obj.X, obj.n_outputs, solver, bounded=bounded):
         if "gram" not in cache:
             cache["gram"] = Gram(obj.X, obj.y, obj.sample_weight, obj.offset,
                                  obj.fit_intercept, c=-g0[0])
@@ -307,7 +315,7 @@ def _dispatch(loss, obj, cache, solver, l1, l2, positive, coef_init, b_init, gto
         else:
             result = _working_set(cache["gram"], col_scale, l1, l2, positive, coef_init[0],
                                   gtol, max_iter, verbose, floor)
-    elif solver == "lbfgs" and loss.quadratic and obj.n_outputs == 1 and (l1 > 0 or positive):
+    elif solver == "lbfgs" and loss.quadratic and obj.n_outputs == 1 and bounded:
         result = _column_working_set(obj, -g0[0], l1, l2, positive, coef_init[0], gtol,
                                      max_iter, verbose, floor)
     elif solver == "lbfgs":
