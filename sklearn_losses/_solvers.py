@@ -7,9 +7,11 @@ solver         losses and penalties                 method
                                                     part is made smooth by ``w = w+ - w-``,
                                                     ``w+, w- >= 0``, so removed coefficients
                                                     are exactly 0. Half squared error works
-                                                    on the Gram matrix: normal equations
+                                                    on Gram matrices: normal equations
                                                     without L1, else a working set with
-                                                    exact steps (:func:`_working_set`).
+                                                    exact steps (:func:`_working_set`, on
+                                                    the working set's columns of X first:
+                                                    :func:`_column_working_set`).
 ``smoothing``  piecewise-linear losses, any penalty smoothing continuation (kinks replaced by
                                                     quadratics of shrinking width, L-BFGS-B
                                                     warm-started) with an exact crossover
