@@ -50,6 +50,8 @@ class _LossLinearModel(BaseEstimator):
         )
 
     def _sample_weight(self, sample_weight, X):
+        if sample_weight is None:  # scikit-learn's check would make these ones, slower
+            return np.ones(X.shape[0])
         return _check_sample_weight(sample_weight, X, dtype=np.float64,
                                     ensure_non_negative=True)
 

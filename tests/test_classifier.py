@@ -216,20 +216,46 @@ def test_bad_targets():
 
 
 @pytest.mark.parametrize("fit_intercept", [False, True])
-def test_hinge_with_redundant_features_reaches_reference_optimum(fit_intercept):
+def test_hinge_with_redundant_features_reaches_reference_optimum(monkeypatch, fit_intercept):
     # Redundant features make X rank-deficient: the exact crossover must complete the
-    # on-kink system from stationarity instead of giving up (or solving a singular one).
+    # on-kink system from stationarity instead of giving up (or solving a singular one),
+    # and a guess with more samples on kinks than their rows' rank keeps the closest
+    # (this data needs that repair in both cases).
+    from sklearn_losses import _solvers
+
+    repairs = []
+    closest = _solvers._closest_independent
+    monkeypatch.setattr(_solvers, "_closest_independent",
+                        lambda *a: (lambda keep: repairs.append(keep) or keep)(closest(*a)))
     X, y = make_classification(400, 12, n_informative=4, n_redundant=3, random_state=0)
     assert np.linalg.matrix_rank(X) < X.shape[1]
     y_pm = 2.0 * y - 1
     sw = np.ones(len(y))
     loss = CLASSIFICATION_LOSSES["hinge"]()
     model = LossClassifier("hinge", alpha=1e-3, fit_intercept=fit_intercept).fit(X, y)
-    assert model.converged_
+    assert model.converged_ and any(keep is not None for keep in repairs)
     ref_w, ref_b = reference_fit(loss, X, y_pm, sw, "l2", 1e-3, fit_intercept=fit_intercept)
     ours = objective(loss, X, y_pm, sw, model.coef_[0], model.intercept_[0], "l2", 1e-3)
     ref = objective(loss, X, y_pm, sw, ref_w, ref_b, "l2", 1e-3)
     assert (ours - ref) / abs(ref) <= 1e-6
+
+
+def test_closest_independent_on_kink_rows():
+    # More distinct on-kink rows than their rank: the closest distinct rows stay, as
+    # many as the rank, every copy of a repeated sample alike; independent rows: None.
+    from sklearn_losses._solvers import _closest_independent
+
+    B = np.array([[1.0, 0.0, 1.0], [0.0, 1.0, 1.0], [1.0, 1.0, 1.0], [1.0, 0.0, 1.0],
+                  [2.0, 1.0, 1.0]])  # rows 0 and 3 are one sample repeated; rank 3
+    B = np.column_stack([B[:, :2], B[:, :2].sum(axis=1)])  # third column dependent: rank 2
+    target = np.array([1.0, 1.0, 1.0, 1.0, 1.0])
+    distance = np.array([0.3, 0.1, 0.2, 0.3, 0.0])
+    keep = _closest_independent(B, target, distance)
+    assert keep.tolist() == [False, True, False, False, True]
+    distance = np.array([0.0, 0.1, 0.2, 0.0, 0.3])  # the repeated sample is closest
+    assert _closest_independent(B, target, distance).tolist() == [True, True, False, True,
+                                                                  False]
+    assert _closest_independent(B[[0, 1]], target[:2], distance[:2]) is None
 
 
 @pytest.mark.parametrize("fit_intercept", [False, True])
