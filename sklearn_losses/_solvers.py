@@ -983,44 +983,91 @@ def _highs(loss, obj, l1, positive, tol, max_iter):
 
     (``w`` free and unsplit without an L1 part; ``w- `` absent with ``positive``). One
     constraint row per sample and kink, stored sparse: memory is linear in n. Samples of
-    zero weight are dropped. The intercept is not in the L1 cost.
+    zero weight are left out. The intercept is not in the L1 cost.
     """
-    s = obj.sample_weight
-    keep = s > 0
-    X, y, s = obj.X[keep] if not keep.all() else obj.X, obj.y[keep], s[keep]
+    return _band_lp(loss, obj, l1, positive, tol, max_iter)
+
+
+def _band_lp(loss, obj, l1, positive, tol, max_iter, raw=None, band=None, max_rounds=30):
+    r"""The LP of :func:`_highs` with slacks only for the ``band`` (sample, kink) pairs
+    nearest their kinks at the predictions ``raw`` (every pair without ``raw``); each
+    other pair is taken to stay on the side of its kink ``raw`` puts it: right
+    (``t_ik = f_i - beta_ik``, a linear term added to the costs of ``w`` and ``b``) or
+    left (``t_ik = 0``).
+
+    Each assumed term is at most the loss's own (``max(0, .) >= .`` and ``>= 0``), so the
+    reduced LP's objective is a lower bound of the true one, equal to it wherever every
+    pair lies on its assumed side: a solution where they all do is the exact optimum.
+    Pairs found on the wrong side join the band and the LP is solved again; an
+    unbounded LP (too few pairs to pin ``(w, b)`` down) doubles the band. HiGHS then
+    works on a few rows per band sample: along a regularisation path, or after a little
+    smoothing, the band is small and a solve takes milliseconds, where the whole LP of
+    2 400 samples took about a second here. ``None`` when HiGHS fails or after
+    ``max_rounds`` solves.
+    """
+    weighted = obj.sample_weight > 0
+    X, y, s = obj.X[weighted] if not weighted.all() else obj.X, obj.y[weighted], \
+        obj.sample_weight[weighted]
     n, p = X.shape
     beta, jump = loss.kinks(y)
-    n_kinks = beta.shape[1]
-    a0 = s * loss.left_slope(y)
-    c_w = np.asarray(X.T @ a0).ravel()
-    Xs = sp.csr_matrix(X)
+    if raw is None:
+        side = np.zeros(beta.shape, dtype=int)
+    else:
+        d = raw[weighted][:, None] - beta
+        order = np.argsort(np.abs(d), axis=None)
+        side = np.where(d > 0, 1, -1)
+        side.flat[order[:band]] = 0
+    tiny = 1e-9 * (1.0 + np.abs(beta))
     split = l1 > 0 and not positive
-    blocks = [Xs, -Xs] if split else [Xs]
-    cost = [c_w + l1, -c_w + l1] if split else [c_w + l1]
-    w_bounds = [(0, None)] * (len(blocks) * p) if (l1 > 0 or positive) else [(None, None)] * p
-    cols = [sp.vstack([sp.hstack(blocks)] * n_kinks)]
-    if obj.fit_intercept:
-        cols.append(sp.csr_matrix(np.ones((n * n_kinks, 1))))
-        cost.append([a0.sum()])
-        w_bounds.append((None, None))
-    cols.append(-sp.identity(n * n_kinks, format="csr"))
-    cost.append((s[:, None] * jump).ravel(order="F"))
-    A = sp.hstack(cols, format="csc")
-    bounds = w_bounds + [(0, None)] * (n * n_kinks)
-    res = linprog(
-        np.concatenate(cost), A_ub=A, b_ub=beta.ravel(order="F"), bounds=bounds,
-        method="highs",
-        options={"maxiter": max(max_iter, 10 * (n + p)),
-                 "primal_feasibility_tolerance": min(1e-7, tol),
-                 "dual_feasibility_tolerance": min(1e-7, tol)},
-    )
-    converged = res.status == 0
-    x = res.x if res.x is not None else np.zeros(len(bounds))
-    w = x[:p] - x[p: 2 * p] if split else x[:p]
-    b = x[len(blocks) * p: len(blocks) * p + 1] if obj.fit_intercept else np.zeros(1)
-    # The LP is written on X itself; report the intercept of centred data like the others.
-    return FitResult(w[None, :], b + w @ obj.offset, int(res.nit), converged,
-                     f"HiGHS: {res.message}")
+    n_w = (2 if split else 1) * p
+    w_bounds = [(0, None)] * n_w if (l1 > 0 or positive) else [(None, None)] * n_w
+    n_iter = 0
+    for _ in range(max_rounds):
+        rows, kinks = np.nonzero(side == 0)
+        m = len(rows)
+        a = s * (loss.left_slope(y) + np.sum(jump * (side > 0), axis=1))
+        c_w = np.asarray(X.T @ a).ravel()
+        Xb = sp.csr_matrix(X[rows])
+        cols = [sp.hstack([Xb, -Xb]) if split else Xb]
+        cost = [c_w + l1, -c_w + l1] if split else [c_w + l1]
+        bounds = list(w_bounds)
+        if obj.fit_intercept:
+            cols.append(sp.csr_matrix(np.ones((m, 1))))
+            cost.append([a.sum()])
+            bounds.append((None, None))
+        cols.append(-sp.identity(m, format="csr"))
+        cost.append(s[rows] * jump[rows, kinks])
+        bounds += [(0, None)] * m
+        res = linprog(
+            np.concatenate(cost), A_ub=sp.hstack(cols, format="csc"),
+            b_ub=beta[rows, kinks], bounds=bounds, method="highs",
+            options={"maxiter": max(max_iter, 10 * (m + p)),
+                     # HiGHS refuses tolerances below 1e-10
+                     "primal_feasibility_tolerance": float(np.clip(tol, 1e-10, 1e-7)),
+                     "dual_feasibility_tolerance": float(np.clip(tol, 1e-10, 1e-7))},
+        )
+        n_iter += int(res.nit)
+        whole = not side.any()
+        if res.status == 3 and not whole:  # unbounded: twice the band
+            band = 2 * m
+            side.flat[order[:band]] = 0
+            continue
+        if (res.status != 0 or res.x is None) and not whole:
+            return None
+        x = res.x if res.x is not None else np.zeros(len(bounds))
+        w = x[:p] - x[p: 2 * p] if split else x[:p]
+        b = x[n_w: n_w + 1] if obj.fit_intercept else np.zeros(1)
+        # The LP is written on X itself; report the intercept of centred data.
+        result = FitResult(w[None, :], b + w @ obj.offset, n_iter, res.status == 0,
+                           f"HiGHS: {res.message}")
+        if whole:  # the whole LP: what HiGHS says
+            return result
+        d = (np.asarray(X @ w).ravel() + b[0])[:, None] - beta
+        wrong = ((side > 0) & (d < -tiny)) | ((side < 0) & (d > tiny))
+        if not wrong.any():
+            return result
+        side[wrong] = 0
+    return None
 
 
 # -------------------------------------------------------------------- smoothing + crossover
@@ -1034,8 +1081,10 @@ def _smoothing(loss, obj, l1, l2, positive, W0, b0, gtol, tol, max_iter, verbose
     loss is an upper bound that equals the loss away from kinks), solves that smooth
     problem with L-BFGS-B from the last solution and shrinks ``width``. After each stage
     the samples within ``width`` of a kink are taken as the ones sitting on it, and the
-    exact optimality system for that guess is solved (:func:`_crossover`). A guess that
-    passes every optimality check is the exact optimum; otherwise smoothing goes on.
+    exact optimality system for that guess is solved (:func:`_crossover`; without an L2
+    part, once few samples are that near, the LP on them by HiGHS, :func:`_band_lp`). A
+    guess that passes every optimality check is the exact optimum; otherwise smoothing
+    goes on.
     Smoothing also stops once ``width`` is small enough that the smoothed objective (an
     upper bound exceeding the true one by at most ``width * sum_i s_i sum_k j_ik / 4``)
     certifies a relative gap below ``tol``, or when a stage moves the true objective by
@@ -1098,9 +1147,24 @@ def _smoothing(loss, obj, l1, l2, positive, W0, b0, gtol, tol, max_iter, verbose
         n_iter += res.n_iter
         W, b = res.coef, res.intercept
         current = obj.value(W, b) + penalty_value(W, l1, l2)
-        exact = _crossover(loss, obj, l1, l2, positive, W, b, width, gtol)
+        # Without an L2 part the problem is a linear programme: once few samples are near
+        # their kinks, HiGHS solves it exactly on those (:func:`_band_lp`), which handles
+        # the degenerate vertices the crossover cannot (measured: quantile + L1 along a
+        # 20-alpha path at 2 400 x 60, 3.4 -> 1.3 s; the same alphas cold, 4.3 -> 1.8 s;
+        # tried first from a warm start, before any smoothing, the band guessed from the
+        # last alpha's solution took up to 30 rounds of HiGHS: 3.9 s).
+        raw = obj.raw(W, b)
+        near = int(np.sum(np.abs(raw[:, None] - beta)[active] <= width))
+        lp = l2 == 0 and obj.n_outputs == 1 and near <= 4 * (
+            np.count_nonzero(W) + obj.fit_intercept) + 32
+        if lp:
+            exact = _band_lp(loss, obj, l1, positive, tol, max_iter, raw=raw, band=near)
+            exact = exact and (exact.coef, exact.intercept)
+        else:
+            exact = _crossover(loss, obj, l1, l2, positive, W, b, width, gtol)
         if exact is not None:
-            message = f"crossover at smoothing width {width:.3g}."
+            message = (f"{'LP on the samples near their kinks' if lp else 'crossover'} at "
+                       f"smoothing width {width:.3g}.")
             if verbose:
                 print(f"[smoothing] {message}")
             return FitResult(*exact, n_iter, True, message)

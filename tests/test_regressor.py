@@ -277,6 +277,46 @@ def test_matches_quantile_regressor(data, q, alpha):
     assert ours.intercept_ == pytest.approx(ref.intercept_, rel=1e-4, abs=1e-4)
 
 
+@pytest.mark.parametrize("loss", ["quantile", "absolute_error", "epsilon_insensitive"])
+@pytest.mark.parametrize("guess", ["near", "far", "tiny band"])
+def test_band_lp_equals_the_whole_lp(monkeypatch, loss, guess):
+    # The LP on the pairs near their kinks (the rest assumed on the side a guess puts
+    # them) reaches the whole LP's optimum: wrong sides join the band, an unbounded LP
+    # (a band too small to pin w down) doubles it. The smoothing solver finishes by it.
+    from sklearn_losses import _solvers
+    from sklearn_losses._objective import LinearObjective
+    from sklearn_losses._solvers import _band_lp, _highs
+    from sklearn_losses.losses import resolve_loss
+
+    X, y = make_regression(n_samples=300, n_features=8, n_informative=5, noise=10.0,
+                           random_state=4)
+    y = y / np.std(y)
+    sw = np.random.default_rng(1).uniform(0.5, 2.0, len(y))
+    sw[:10] = 0.0
+    fn = resolve_loss(loss)
+    obj = LinearObjective(fn.loss_gradient, X, y, sw, True)
+    whole = _highs(fn, obj, 0.01, False, 1e-10, 1000)
+    rng = np.random.default_rng(0)
+    exact = X @ whole.coef[0] + whole.intercept[0] - whole.coef[0] @ obj.offset
+    raw = {"near": exact + 1e-3 * rng.standard_normal(len(y)),
+           "far": exact + 0.3 * rng.standard_normal(len(y)), "tiny band": exact}[guess]
+    solves = []
+    linprog = _solvers.linprog
+    monkeypatch.setattr(_solvers, "linprog", lambda *a, **k: solves.append(1) or linprog(*a, **k))
+    band = _band_lp(fn, obj, 0.01, False, 1e-10, 1000, raw=raw,
+                    band=2 if guess == "tiny band" else 40)
+    assert band is not None and band.converged and len(solves) > (guess != "near")
+
+    def value(result):
+        return obj.value(result.coef, result.intercept) + 0.01 * np.abs(result.coef).sum()
+
+    assert value(band) == pytest.approx(value(whole), rel=1e-9)
+    fit = LossRegressor(loss, penalty="l1", alpha=0.01, tol=1e-8).fit(X, y, sample_weight=sw)
+    assert fit.converged_ and fit.n_iter_ > 0
+    ours = obj.value(fit.coef_[None, :], np.array([fit.intercept_ + fit.coef_ @ obj.offset]))
+    assert ours + 0.01 * np.abs(fit.coef_).sum() == pytest.approx(value(whole), rel=1e-9)
+
+
 @pytest.mark.parametrize("loss", sorted(REGRESSION_LOSSES))
 @pytest.mark.parametrize("penalty", ["l1", "elasticnet"])
 def test_sparse_equals_dense(data, loss, penalty):
