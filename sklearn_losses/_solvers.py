@@ -15,7 +15,9 @@ solver         losses and penalties                 method
 ``smoothing``  piecewise-linear losses, any penalty smoothing continuation (kinks replaced by
                                                     quadratics of shrinking width, L-BFGS-B
                                                     warm-started) with an exact crossover
-                                                    step once the samples on kinks are known.
+                                                    step once the samples on kinks are known
+                                                    (without L2: HiGHS on the LP of the
+                                                    samples near kinks, :func:`_band_lp`).
 ``highs``      piecewise-linear losses, ``None`` or  the exact linear programme,
                ``"l1"`` (only when asked for)       ``scipy.optimize.linprog`` (HiGHS).
 =============  ===================================  ==========================================
