@@ -1169,9 +1169,11 @@ def _smoothing(loss, obj, l1, l2, positive, W0, b0, gtol, tol, max_iter, verbose
         # 20-alpha path at 2 400 x 60, 3.4 -> 1.3 s; the same alphas cold, 4.3 -> 1.8 s;
         # tried from a warm start before any smoothing, with the band the last alpha's
         # solution gives, HiGHS took up to 30 rounds of joining pairs: 3.9 s).
-        raw = obj.raw(W, b)
-        near = int(np.sum(np.abs(raw[:, None] - beta)[active] <= width))
-        lp = l2 == 0 and obj.n_outputs == 1 and near <= _lp_band(W, obj.fit_intercept)
+        lp = False
+        if l2 == 0 and obj.n_outputs == 1:
+            raw = obj.raw(W, b)
+            near = int(np.sum(np.abs(raw[:, None] - beta)[active] <= width))
+            lp = near <= _lp_band(W, obj.fit_intercept)
         if lp:
             exact = _band_lp(loss, obj, l1, positive, tol, max_iter, raw=raw, band=near)
             exact = exact and (exact.coef, exact.intercept)
