@@ -757,16 +757,13 @@ def _working_set(gram, col_scale, l1, l2, positive, w0, gtol, max_iter, verbose,
         violation = float(np.max(v, initial=0.0))
         if violation <= gtol and n_iter > 0:
             return FitResult(w[None, :], np.array([gram.y_bar]), n_iter, True, message)
-        grow = (v > gtol) & ~working
+        grow = _joining(v, w, (v > gtol) & ~working)
         if not grow.any() and n_iter > 0 and run_gtol == gtol:
             # The restricted solve stopped inside the working set: at max_iter, or at the
             # limit of floating-point precision (then it counts as converged).
             return FitResult(w[None, :], np.array([gram.y_bar]), n_iter, converged, message)
         if n_iter > 0:
             run_gtol = gtol
-        limit = _growth_limit(w)
-        if np.sum(grow) > limit:  # the largest violators first (geometric growth)
-            grow &= v >= np.sort(v[grow])[-limit]
         working |= grow | (w != 0)
         idx = np.flatnonzero(working)
         if verbose:
@@ -830,13 +827,10 @@ def _column_working_set(obj, c, l1, l2, positive, w0, gtol, max_iter, verbose, f
         if n_iter > 0 and (violation <= gtol or n_iter >= max_iter):
             return FitResult(w[None, :], b, n_iter, violation <= gtol, message)
         v[order] = 0.0
-        grow = np.flatnonzero(v > gtol)
+        grow = np.flatnonzero(_joining(v, w, v > gtol))
         if n_iter > 0 and not grow.size:
             # the working set's solve stopped short of its tolerance (max_iter, rounding)
             return FitResult(w[None, :], b, n_iter, converged, message)
-        limit = _growth_limit(w)
-        if grow.size > limit:  # the largest violators first
-            grow = grow[np.argsort(v[grow])[-limit:]]
         if order.size + grow.size > largest:
             break
         order = np.concatenate([order, grow])
@@ -879,6 +873,15 @@ def _growth_limit(w):
     """How many features may join a working set around ``w`` at once: geometric growth,
     so that a sparse solution never pays for the Gram columns of the whole problem."""
     return max(_GROW_MIN, 2 * int(np.count_nonzero(w)))
+
+
+def _joining(v, w, candidates):
+    """The ``candidates`` (a mask) that join a working set around ``w``: all of them, or
+    the largest violations ``v`` if more than :func:`_growth_limit` allows."""
+    limit = _growth_limit(w)
+    if np.count_nonzero(candidates) > limit:
+        candidates = candidates & (v >= np.sort(v[candidates])[-limit])
+    return candidates
 
 
 def _split_nnls(sub, l1, l2, positive, signs=None, gtol=None):
