@@ -218,14 +218,17 @@ def main(argv=None):
             if name.startswith("QuantileRegressor") and n * p > 4_000_000:
                 continue  # HiGHS on the dense LP takes minutes here
             X, y = make_data(kind, n, p)
-            row = compare(name, kind, loss, penalty, alpha, ours, theirs, X, y, args.repeats)
-            results.append(row)
-            print(f"{row['pair']:32s} {row['shape']:14s} ours {row['ours']:7.3f}s "
-                  f"theirs {row['theirs']:7.3f}s ratio {row['ratio']:5.2f} gap ours "
-                  f"{row['gap_ours']:.1e} theirs {row['gap_theirs']:.1e} "
-                  f"mem {row['memory']:.2f}x converged {row['converged']}", flush=True)
-            if not args.only:
-                write_results(args.out, results, [], args.repeats)
+            report(compare(name, kind, loss, penalty, alpha, ours, theirs, X, y,
+                           args.repeats))
+
+    def report(row):
+        results.append(row)
+        print(f"{row['pair']:32s} {row['shape']:14s} ours {row['ours']:7.3f}s "
+              f"theirs {row['theirs']:7.3f}s ratio {row['ratio']:5.2f} gap ours "
+              f"{row['gap_ours']:.1e} theirs {row['gap_theirs']:.1e} "
+              f"mem {row['memory']:.2f}x converged {row['converged']}", flush=True)
+        if not args.only:
+            write_results(args.out, results, [], args.repeats)
 
     for n in ns:
         for p in ps:
@@ -236,10 +239,8 @@ def main(argv=None):
         X, y = make_data("bin", 20000, 2000, sparse=True)
         for name, kind, loss, penalty, alpha, ours, theirs in pairs(20000):
             if name in ("LogisticRegression lbfgs", "LinearSVC squared hinge"):
-                row = compare(name, kind, loss, penalty, alpha, ours, theirs, X, y,
-                              args.repeats)
-                results.append(row)
-                print(row, flush=True)
+                report(compare(name, kind, loss, penalty, alpha, ours, theirs, X, y,
+                               args.repeats))
         grow = growth(args.repeats)
     # skglm and glum last: after a few glum fits, our 20 000 x 200 Lasso ran 25-50 %
     # slower in the same process here, for as long as it lasted (cause not found), and

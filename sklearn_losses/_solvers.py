@@ -1165,7 +1165,8 @@ def _smoothing(loss, obj, l1, l2, positive, W0, b0, gtol, tol, max_iter, verbose
             res = _lbfgs(smoothed, l1, l2, positive, W, b, stage_gtol, max_iter, 0)
         n_iter += res.n_iter
         W, b = res.coef, res.intercept
-        current = obj.value(W, b) + penalty_value(W, l1, l2)
+        raw = obj.raw(W, b)  # one X w per stage: the objective and the band LP's test
+        current = obj.value(W, b, raw=raw) + penalty_value(W, l1, l2)
         # Without an L2 part the problem is a linear programme: once few samples are near
         # their kinks, HiGHS solves it exactly on those (:func:`_band_lp`), which handles
         # the degenerate vertices the crossover cannot (measured: quantile + L1 along a
@@ -1174,14 +1175,13 @@ def _smoothing(loss, obj, l1, l2, positive, W0, b0, gtol, tol, max_iter, verbose
         # solution gives, HiGHS took up to 30 rounds of joining pairs: 3.9 s).
         lp = False
         if l2 == 0 and obj.n_outputs == 1:
-            raw = obj.raw(W, b)
             near = int(np.sum(np.abs(raw[:, None] - beta)[active] <= width))
             lp = near <= _lp_band(W, obj.fit_intercept)
         if lp:
             exact = _band_lp(loss, obj, l1, positive, tol, max_iter, raw=raw, band=near)
             exact = exact and (exact.coef, exact.intercept)
         else:
-            exact = _crossover(loss, obj, l1, l2, positive, W, b, width, gtol)
+            exact = _crossover(loss, obj, l1, l2, positive, W, b, width, gtol, raw=raw)
         if exact is not None:
             message = (f"{'LP on the samples near their kinks' if lp else 'crossover'} at "
                        f"smoothing width {width:.3g}.")
@@ -1212,7 +1212,7 @@ def _smoothing(loss, obj, l1, l2, positive, W0, b0, gtol, tol, max_iter, verbose
 
 
 def _crossover(loss, obj, l1, l2, positive, W, b, width, gtol, max_rounds=8,
-               max_size=3000):
+               max_size=3000, raw=None):
     """Exact optimum from a smoothed solution: an active-set (crossover) step.
 
     Every sample and kink gets a side: left of the kink, right of it, or *on* it (those
@@ -1236,7 +1236,7 @@ def _crossover(loss, obj, l1, l2, positive, W, b, width, gtol, max_rounds=8,
     n_features = X.shape[1]
     beta, jump = loss.kinks(y)
     left = loss.left_slope(y)
-    d = obj.raw(W, b)[:, None] - beta
+    d = (obj.raw(W, b) if raw is None else raw)[:, None] - beta  # raw: X w, if known
     weighted = s[:, None] > 0
     side = np.where((np.abs(d) < width) & weighted, 0, np.where(d > 0, 1, -1))
     w = W[0]
@@ -1361,7 +1361,7 @@ def _on_kink_solution(B, target, l2, k, rhs_s, block=256):
         R = np.triu(lapack.dgeqrf(part, overwrite_a=1)[0][: n_cols + 1])
     R = R[:n_cols]  # m >= n_cols here
     U, sv, Vt = np.linalg.svd(R[:, :n_cols])
-    rank = int(np.sum(sv > sv[0] * max(B.shape) * np.finfo(float).eps)) if sv.size else 0
+    rank = _rank(sv, B.shape)
     x0 = Vt[:rank].T @ ((U[:, :rank].T @ R[:, -1]) / sv[:rank])
     if rank == B.shape[1] or l2 <= 0 or rank == 0:
         return x0, rank, rank == B.shape[1]
@@ -1373,6 +1373,12 @@ def _on_kink_solution(B, target, l2, k, rhs_s, block=256):
     return x0 + N @ t, rank, True
 
 
+def _rank(sv, shape):
+    """Numerical rank from the singular values ``sv`` of a matrix of ``shape`` (LAPACK's
+    and numpy's default cut-off: ``max(shape) * eps`` of the largest)."""
+    return int(np.sum(sv > sv[0] * max(shape) * np.finfo(float).eps)) if sv.size else 0
+
+
 def _closest_independent(B, target, distance):
     """Which on-kink rows keep their place when ``B x = target`` has no solution because
     there are more distinct rows than ``B``'s rank: the ``rank`` closest distinct rows
@@ -1382,8 +1388,7 @@ def _closest_independent(B, target, distance):
     _, first, group = np.unique(np.column_stack([B, target]), axis=0, return_index=True,
                                 return_inverse=True)
     group = group.ravel()
-    sv = np.linalg.svd(B[first], compute_uv=False)
-    rank = int(np.sum(sv > sv[0] * max(B.shape) * np.finfo(float).eps)) if sv.size else 0
+    rank = _rank(np.linalg.svd(B[first], compute_uv=False), B.shape)
     if rank >= len(first):
         return None
     closest = np.argsort(distance[first], kind="stable")[:rank]
