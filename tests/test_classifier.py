@@ -258,6 +258,51 @@ def test_closest_independent_on_kink_rows():
     assert _closest_independent(B[[0, 1]], target[:2], distance[:2]) is None
 
 
+@pytest.mark.parametrize("n_b", [0, 1])
+@pytest.mark.parametrize("l2", [0.0, 0.3])
+def test_stationary_on_kinks_solves_the_whole_system(n_b, l2):
+    # With an L2 part the coefficients are eliminated (the SVM dual's system); both forms
+    # must satisfy stationarity and the on-kink rows of the whole system.
+    from sklearn_losses._solvers import _stationary_on_kinks
+
+    rng = np.random.default_rng(0)
+    m, k = 5, 8
+    B = np.column_stack([rng.standard_normal((m, k))] + [np.ones(m)] * n_b)
+    D, rhs_s, target = rng.uniform(0.5, 2.0, m), rng.standard_normal(k + n_b), rng.standard_normal(m)
+    if l2 == 0:  # stationarity alone must then be consistent: rhs in the rows' span
+        rhs_s = B.T @ (D * rng.uniform(size=m))
+    w, b, theta = _stationary_on_kinks(B, D, rhs_s, target, l2, k)
+    x = np.concatenate([w, b[:n_b]])
+    assert np.allclose(np.concatenate([l2 * w, np.zeros(n_b)]) + B.T @ (D * theta), rhs_s)
+    assert np.allclose(B @ x, target)
+
+
+@pytest.mark.parametrize("l2", [0.0, 0.5])
+def test_on_kink_solution_full_and_deficient_rank(l2):
+    # Tall on-kink rows over several QR blocks: full rank gives the least-squares
+    # solution; a dependent column is found by the pivoted QR, and with an L2 part the
+    # direction the rows leave free is fixed by stationarity.
+    from sklearn_losses._solvers import _on_kink_solution
+
+    rng = np.random.default_rng(1)
+    m, k = 70, 6
+    B = np.column_stack([rng.standard_normal((m, k)), np.ones(m)])
+    target = B @ rng.standard_normal(k + 1)
+    rhs_s = rng.standard_normal(k + 1)
+    x, rank, determined = _on_kink_solution(B, target, l2, k, rhs_s, block=16)
+    assert rank == k + 1 and determined
+    assert np.allclose(x, np.linalg.lstsq(B, target, rcond=None)[0])
+    B[:, 2] = B[:, 0] - B[:, 1]  # rank k: one direction N is free
+    target = B @ rng.standard_normal(k + 1)
+    x, rank, determined = _on_kink_solution(B, target, l2, k, rhs_s, block=16)
+    assert rank == k and np.allclose(B @ x, target)
+    assert determined == (l2 > 0)
+    if l2 > 0:  # stationarity along N = (1, -1, -1, 0, ...): N . (l2 w - rhs_s) = 0
+        N = np.zeros(k + 1)
+        N[:3] = [1.0, -1.0, -1.0]
+        assert np.isclose(N @ (np.concatenate([l2 * x[:k], [0.0]]) - rhs_s), 0.0)
+
+
 @pytest.mark.parametrize("fit_intercept", [False, True])
 def test_hinge_l2_newton_stages(monkeypatch, fit_intercept):
     # Hinge + L2 with n >= 4 p solves its narrow smoothing stages by Newton-CG with the
