@@ -283,12 +283,18 @@ def centred_gram(X, s, offset, cols=None, total=None, rows=None, block=1024):
     cols = np.arange(p) if cols is None else np.asarray(cols, dtype=np.intp)
     n_rows = X.shape[0] if rows is None else len(rows)
     every = len(cols) == p and np.array_equal(cols, np.arange(p))
+    # a range of columns: a view of dense X, no copy
+    span = (cols.size > 0 and cols[-1] - cols[0] == cols.size - 1
+            and bool(np.all(np.diff(cols) == 1)))
     if hasattr(X, "multiply"):
         block = n_rows  # sparse products make no dense temporaries: one block
-    if every and rows is None and not hasattr(X, "multiply") and np.min(s) == np.max(s):
-        # equal weights: s_0 X^T X, one symmetric product on X itself and no copy (twice
-        # as fast as by blocks at 2 000 x 200, measured here)
-        G = s[0] * (X.T @ X)
+    if (span and rows is None and not hasattr(X, "multiply") and np.min(s) == np.max(s)):
+        # equal weights: s_0 X^T X[:, cols], one product on X itself and no copy (all
+        # columns: BLAS's symmetric product; twice as fast as by blocks at 2 000 x 200,
+        # measured here; the new columns of a column working set's Gram matrix, 2 000 x
+        # 290: 8.6 -> 5 ms a fit)
+        Z = X[:, cols[0]: cols[-1] + 1]
+        G = s[0] * (X.T @ X if every else (Z.T @ X).T)
     else:
         G = np.zeros((p, len(cols)))
         for start in range(0, n_rows, max(block, 1)):

@@ -803,8 +803,12 @@ def _column_working_set(obj, c, l1, l2, positive, w0, gtol, max_iter, verbose, f
 
     The working set starts as the nonzero coefficients of ``w0`` and the features that
     violate their optimality condition most (geometric growth, :func:`_growth_limit`);
-    its problem is solved exactly in Gram form (``n k^2`` to build for ``k`` columns,
-    against ``n p k`` for the same columns of the whole matrix), and the solution is
+    it grows by half as many when that would pass the cap (below): elastic net at
+    2 000 x 1 000, 197 nonzero coefficients, grew 16, 48, 144 and then to 432, past the
+    cap (every feature in a restricted elastic-net solution is nonzero), and L-BFGS-B on
+    X finished (57 ms, 2.9x ``ElasticNet``); now 16, 48, 144, 286, 293 (30 ms). Each
+    working set's problem is solved exactly in Gram form (``n k^2`` to build for ``k``
+    columns, against ``n p k`` for the same columns of the whole matrix), and the solution is
     checked on every feature with one ``X w`` and one ``X^T r`` (``c`` is minus the data
     term's gradient at ``w = 0``, from :func:`_scales`). The working set's columns are
     gathered from X once, in the order they join (a fancy-indexed copy of dense X's
@@ -828,6 +832,8 @@ def _column_working_set(obj, c, l1, l2, positive, w0, gtol, max_iter, verbose, f
             return FitResult(w[None, :], b, n_iter, violation <= gtol, message)
         v[order] = 0.0
         grow = np.flatnonzero(_joining(v, w, v > gtol))
+        if order.size + grow.size > largest:  # near the cap: grow by half as many
+            grow = np.flatnonzero(_joining(v, w, v > gtol, factor=1))
         if n_iter > 0 and not grow.size:
             # the working set's solve stopped short of its tolerance (max_iter, rounding)
             return FitResult(w[None, :], b, n_iter, converged, message)
@@ -869,16 +875,17 @@ _NNLS_MAX_FEATURES = 64
 _GROW_MIN = 16
 
 
-def _growth_limit(w):
-    """How many features may join a working set around ``w`` at once: geometric growth,
-    so that a sparse solution never pays for the Gram columns of the whole problem."""
-    return max(_GROW_MIN, 2 * int(np.count_nonzero(w)))
+def _growth_limit(w, factor=2):
+    """How many features may join a working set around ``w`` at once: geometric growth
+    (``factor`` times the nonzero coefficients), so that a sparse solution never pays for
+    the Gram columns of the whole problem."""
+    return max(_GROW_MIN, factor * int(np.count_nonzero(w)))
 
 
-def _joining(v, w, candidates):
+def _joining(v, w, candidates, factor=2):
     """The ``candidates`` (a mask) that join a working set around ``w``: all of them, or
     the largest violations ``v`` if more than :func:`_growth_limit` allows."""
-    limit = _growth_limit(w)
+    limit = _growth_limit(w, factor)
     if np.count_nonzero(candidates) > limit:
         candidates = candidates & (v >= np.sort(v[candidates])[-limit])
     return candidates

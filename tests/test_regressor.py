@@ -143,12 +143,14 @@ def test_gram_working_set_with_or_without_nnls(monkeypatch, positive, nnls):
 
 
 @pytest.mark.parametrize("case", ["p > 300", "n < 4p", "sparse", "weights", "positive",
-                                  "elasticnet", "outgrown"])
+                                  "elasticnet", "outgrown", "near the cap"])
 def test_column_working_set(monkeypatch, case):
     # Beyond the Gram form (p > 300, or fewer than 4 samples per feature) an L1 part is
     # solved on a working set of X's columns in Gram form, checked on every feature;
     # a working set that outgrows its Gram matrix ("outgrown": at most 20 columns here)
-    # is finished by L-BFGS-B on X. Same optimum and zeros as Lasso / ElasticNet.
+    # is finished by L-BFGS-B on X; "near the cap" (120 columns here), growth by 2x the
+    # nonzero coefficients would pass it, by 1x does not (and the set then suffices).
+    # Same optimum and zeros as Lasso / ElasticNet.
     from sklearn_losses import _solvers
 
     calls = []
@@ -160,13 +162,14 @@ def test_column_working_set(monkeypatch, case):
     monkeypatch.setattr(_solvers, "_lbfgs",
                         lambda obj, *a, **k: lbfgs_runs.append(obj) or lbfgs(obj, *a, **k))
     n, p = (300, 120) if case in ("n < 4p", "outgrown") else (600, 400)
-    X, y = make_regression(n_samples=n, n_features=p, n_informative=30, noise=5.0,
+    X, y = make_regression(n_samples=n, n_features=p,
+                           n_informative=60 if case == "near the cap" else 30, noise=5.0,
                            random_state=2)
     y = y / np.std(y)
-    if case == "outgrown":
-        monkeypatch.setattr(_solvers, "_GRAM_MAX_FEATURES", 20)
+    if case in ("outgrown", "near the cap"):
+        monkeypatch.setattr(_solvers, "_GRAM_MAX_FEATURES", 20 if case == "outgrown" else 120)
     sw = np.random.default_rng(0).uniform(0.5, 2.0, n) if case == "weights" else None
-    penalty = "elasticnet" if case == "elasticnet" else "l1"
+    penalty = "elasticnet" if case in ("elasticnet", "near the cap") else "l1"
     kwargs = dict(alpha=0.01, positive=case == "positive")
     ref = (ElasticNet(l1_ratio=0.5, **kwargs) if penalty == "elasticnet" else Lasso(**kwargs))
     ref.set_params(tol=1e-14, max_iter=100_000).fit(X, y, sample_weight=sw)
@@ -183,14 +186,17 @@ def test_column_working_set(monkeypatch, case):
     assert ours.intercept_ == pytest.approx(ref.intercept_, abs=10 * rtol)
 
 
-def test_gram_carry_equals_a_fresh_gram():
+@pytest.mark.parametrize("weights", ["unequal", "equal"])
+def test_gram_carry_equals_a_fresh_gram(weights):
     # A Gram matrix on more features takes over the columns computed on fewer (its
     # first ones) and computes the new features' columns: the same matrix as computed
-    # from scratch.
+    # from scratch (equal weights: the new columns by one product with a view of X).
     from sklearn_losses._objective import Gram
 
     rng = np.random.default_rng(1)
     X, y, s = rng.standard_normal((50, 40)) + 2.0, rng.standard_normal(50), rng.uniform(size=50)
+    if weights == "equal":
+        s = np.ones(50)
     s = s / s.sum()
     offset = X.T @ s
     small = Gram(X[:, :25], y, s, offset[:25], True)
