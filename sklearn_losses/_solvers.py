@@ -321,7 +321,7 @@ def _dispatch(loss, obj, cache, solver, l1, l2, positive, coef_init, b_init, gto
                                   gtol, max_iter, verbose, floor)
     elif solver == "lbfgs" and loss.quadratic and obj.n_outputs == 1 and bounded:
         result = _column_working_set(obj, -g0[0], l1, l2, positive, coef_init[0], gtol,
-                                     max_iter, verbose, floor)
+                                     max_iter, verbose, floor, cache)
     elif solver == "lbfgs":
         curvature = None
         if l1 == 0 and not positive and _p_by_p_pays(n, p):
@@ -796,7 +796,8 @@ def _working_set(gram, col_scale, l1, l2, positive, w0, gtol, max_iter, verbose,
             return FitResult(w[None, :], np.array([gram.y_bar]), n_iter, False, message)
 
 
-def _column_working_set(obj, c, l1, l2, positive, w0, gtol, max_iter, verbose, floor):
+def _column_working_set(obj, c, l1, l2, positive, w0, gtol, max_iter, verbose, floor,
+                        cache):
     """Half squared error with an L1 part (or ``positive``) when the whole Gram matrix
     does not pay (many features, or few samples per feature): :func:`_working_set` on
     the Gram matrix of a working set of X's columns.
@@ -816,6 +817,13 @@ def _column_working_set(obj, c, l1, l2, positive, w0, gtol, max_iter, verbose, f
     on as one block), and each Gram matrix carries over the columns of the one before,
     so none is computed twice. When the working set outgrows what its Gram matrix pays
     for, L-BFGS-B on all of X finishes, warm-started.
+
+    A dense solution ahead (nine in ten features violate at ``w = 0``, or the working
+    set would pass half of them) goes to the whole Gram matrix where it pays
+    (:func:`_p_by_p_pays`; kept in ``cache`` for refits): its one symmetric product costs
+    about what the working sets' columns would, without their passes over X (Lasso with
+    an unscaled y, 192 of 200 coefficients nonzero: 2 000 x 200, 16-20 -> 7-9 ms, 3.8x
+    -> 2x ``Lasso``; 20 000 x 200, 90-130 -> 40-70 ms, 2.5-4x -> 0.7-1.4x).
     """
     X, s, offset, col_scale = obj.X, obj.sample_weight, obj.offset, obj.col_scale
     n, p = X.shape
@@ -839,6 +847,17 @@ def _column_working_set(obj, c, l1, l2, positive, w0, gtol, max_iter, verbose, f
             return FitResult(w[None, :], b, n_iter, converged, message)
         if order.size + grow.size > largest:
             break
+        # a dense solution ahead (see the docstring): nine in ten features violate at the
+        # start, or the working set would pass half of them
+        dense = (2 * (order.size + grow.size) > p if order.size
+                 else 10 * np.count_nonzero(v > gtol) > 9 * p)
+        if dense and _p_by_p_pays(n, p):
+            cache["gram"] = whole = Gram(X, obj.y, s, offset, obj.fit_intercept, c=c)
+            whole.complete()
+            res = _working_set(whole, col_scale, l1, l2, positive, w, gtol, max_iter - n_iter,
+                               verbose, floor)
+            res.n_iter += n_iter
+            return res
         order = np.concatenate([order, grow])
         if verbose:
             print(f"[column working set] {order.size} of {p} features, largest KKT "

@@ -186,6 +186,31 @@ def test_column_working_set(monkeypatch, case):
     assert ours.intercept_ == pytest.approx(ref.intercept_, abs=10 * rtol)
 
 
+@pytest.mark.parametrize("y_scale", ["unscaled", "scaled"])
+def test_dense_solution_goes_to_the_whole_gram(monkeypatch, y_scale):
+    # A first L1 fit whose solution is dense (unscaled y: alpha is tiny, nearly every
+    # coefficient nonzero) leaves the column working set for the whole Gram matrix, kept
+    # for refits; a sparse one stays on the column working set. Both reach Lasso's
+    # optimum with its zeros.
+    from sklearn_losses._objective import Gram
+
+    completed = []
+    complete = Gram.complete
+    monkeypatch.setattr(Gram, "complete", lambda gram: completed.append(gram) or complete(gram))
+    X, y = make_regression(n_samples=800, n_features=60, n_informative=12, noise=5.0,
+                           random_state=0)
+    if y_scale == "scaled":
+        y = y / np.std(y)
+    ref = Lasso(alpha=0.01, tol=1e-14, max_iter=100_000).fit(X, y)
+    ours = LossRegressor(penalty="l1", alpha=0.01).fit(X, y)
+    dense = y_scale == "unscaled"
+    assert (np.count_nonzero(ref.coef_) > 45) == dense
+    assert any(gram.X is X for gram in completed) == dense
+    assert ours.converged_
+    assert_coef_close(ours.coef_, ref.coef_, rtol=1e-8)
+    assert np.array_equal(ours.coef_ == 0, ref.coef_ == 0)
+
+
 @pytest.mark.parametrize("weights", ["unequal", "equal"])
 def test_gram_carry_equals_a_fresh_gram(weights):
     # A Gram matrix on more features takes over the columns computed on fewer (its
