@@ -305,20 +305,18 @@ def _dispatch(loss, obj, cache, solver, l1, l2, positive, coef_init, b_init, gto
         result = FitResult(np.zeros_like(coef_init, dtype=float), b_zero.copy(), 0, True,
                            "w = 0 satisfies the optimality conditions.")
     elif whole_gram and _gram_form(loss, obj.X, obj.n_outputs, solver, bounded=bounded):
-        if "gram" not in cache:
-            cache["gram"] = Gram(obj.X, obj.y, obj.sample_weight, obj.offset,
-                                 obj.fit_intercept, c=-g0[0])
-        elif p <= _GRAM_COMPLETE:
+        if "gram" in cache and p <= _GRAM_COMPLETE:
             # A refit on the same data (a path, a warm start): the columns its working
             # sets will add, one pass over X each, cost more than the rest of a small
             # matrix at once (measured: elastic-net CV, 5 folds x 20 alphas at 3 000 x 60,
             # 48 -> 41 ms; single fits keep computing only the columns they need)
             cache["gram"].complete()
+        gram = _whole_gram(obj, -g0[0], cache)
         if l1 == 0 and not positive:
-            result = _normal_equations(cache["gram"], l2)
+            result = _normal_equations(gram, l2)
         else:
-            result = _working_set(cache["gram"], col_scale, l1, l2, positive, coef_init[0],
-                                  gtol, max_iter, verbose, floor)
+            result = _working_set(gram, col_scale, l1, l2, positive, coef_init[0], gtol,
+                                  max_iter, verbose, floor)
     elif solver == "lbfgs" and loss.quadratic and obj.n_outputs == 1 and bounded:
         result = _column_working_set(obj, -g0[0], l1, l2, positive, coef_init[0], gtol,
                                      max_iter, verbose, floor, cache)
@@ -339,6 +337,15 @@ def _dispatch(loss, obj, cache, solver, l1, l2, positive, coef_init, b_init, gto
             # A degenerate LP can defeat the crossover: HiGHS solves it exactly.
             result = _highs(loss, obj, l1, positive, tol, max_iter)
     return result
+
+
+def _whole_gram(obj, c, cache):
+    """The Gram matrix of all of ``obj``'s X (columns computed on demand), kept in
+    ``cache`` for refits on the same data; ``c`` as in :class:`Gram`."""
+    if "gram" not in cache:
+        cache["gram"] = Gram(obj.X, obj.y, obj.sample_weight, obj.offset, obj.fit_intercept,
+                             c=c)
+    return cache["gram"]
 
 
 def _kkt_violations(g, w, l1, positive, col_scale):
@@ -852,7 +859,7 @@ def _column_working_set(obj, c, l1, l2, positive, w0, gtol, max_iter, verbose, f
         dense = (2 * (order.size + grow.size) > p if order.size
                  else 10 * np.count_nonzero(v > gtol) > 9 * p)
         if dense and _p_by_p_pays(n, p):
-            cache["gram"] = whole = Gram(X, obj.y, s, offset, obj.fit_intercept, c=c)
+            whole = _whole_gram(obj, c, cache)
             whole.complete()
             res = _working_set(whole, col_scale, l1, l2, positive, w, gtol, max_iter - n_iter,
                                verbose, floor)
