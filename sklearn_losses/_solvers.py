@@ -1140,14 +1140,15 @@ def _smoothing(loss, obj, l1, l2, positive, W0, b0, gtol, tol, max_iter, verbose
     raw = obj.raw(W, b)
     beta, jump = loss.kinks(obj.y)
     # With an L2 part (the Hessian is then definite), no bounds (no L1 part, no
-    # positive) and few features, each stage is solved by Newton's method (Newton-CG)
-    # with the smoothed loss's exact Hessian (only the samples within width of a kink
-    # contribute, so it is cheap). Measured here on hinge + L2, the narrow stages took
-    # 10-31 iterations against 93-493 for L-BFGS-B, and the fit 0.49 s instead of 1.27 s
-    # at 20 000 x 50, 2.1 s instead of 5.4 s at 20 000 x 200.
+    # positive) and at least 4 samples per feature (the p x p Hessian is at most a quarter
+    # of X), each stage is solved by Newton's method (Newton-CG) with the smoothed loss's
+    # exact Hessian (only the samples within width of a kink contribute, so it is cheap),
+    # where that pays (below). Measured here on hinge + L2, the narrow stages took 10-31
+    # iterations against 93-493 for L-BFGS-B, and the fit 0.49 s instead of 1.27 s at
+    # 20 000 x 50, 2.1 s instead of 5.4 s at 20 000 x 200.
     n, p = obj.X.shape
     newton = (l1 == 0 and l2 > 0 and not positive and obj.n_outputs == 1
-              and _p_by_p_pays(n, p))
+              and n >= _GRAM_MIN_RATIO * p)
     # Start about as wide as the typical distance to a kink; from w = 0, at least as wide
     # as the spread of the kinks (the intercept-only start can sit on many kinks at once,
     # as with the hinge loss).
@@ -1181,15 +1182,18 @@ def _smoothing(loss, obj, l1, l2, positive, W0, b0, gtol, tol, max_iter, verbose
         # Early stages only need to find the samples near kinks, not a precise optimum.
         stage_gtol = max(gtol, 1e-2 * width * gtol / tol)
         res = None
-        # Newton pays when its Hessian (p^2 per sample near a kink) costs less than the
-        # L-BFGS-B evaluations it saves: it needs about a tenth of their iterations in the
-        # narrow stages, so up to ten evaluations (2 n p each) per Hessian. (With a limit
-        # of one evaluation, hinge + L2 at 2 000 x 200 ran L-BFGS-B for over 1 000
-        # iterations at width 1e-3 and stopped unconverged; now 0.56 s, exact.)
+        # Newton pays when its Hessian (p^2 per sample near a kink, a BLAS-3 product
+        # about four times as fast per entry as a pass over X) costs less than the
+        # L-BFGS-B evaluations it saves: it needs a tenth of their iterations or fewer in
+        # the narrow stages, so up to about 30 evaluations (2 n p each) per Hessian. (With
+        # a limit of one evaluation, hinge + L2 at 2 000 x 200 ran L-BFGS-B for over 1 000
+        # iterations at width 1e-3 and stopped unconverged, now 0.56 s, exact; with ten,
+        # and p <= 300 only, hinge + L2 at 20 000 x 1 000 did the same: L-BFGS-B needed
+        # about 1 200 iterations at width 1e-3, Newton 79.)
         def curvature(r, h=width):
             return loss.smoothed_hessian(obj.y, r, h)
 
-        if newton and np.count_nonzero(curvature(obj.raw(W, b))) * p <= 20 * n:
+        if newton and np.count_nonzero(curvature(obj.raw(W, b))) * p <= 60 * n:
             res = _newton(smoothed, curvature, l2, W, b, stage_gtol, max_iter)
         if res is None or not res.converged:  # Newton's line search can stall on kinks
             if res is not None and np.all(np.isfinite(res.coef)):

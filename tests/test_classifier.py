@@ -303,6 +303,26 @@ def test_on_kink_solution_full_and_deficient_rank(l2):
         assert np.isclose(N @ (np.concatenate([l2 * x[:k], [0.0]]) - rhs_s), 0.0)
 
 
+def test_hinge_l2_newton_stages_beyond_the_gram_cap(monkeypatch):
+    # More than 300 features but 4 samples per feature: the p x p Hessian still fits
+    # the memory budget, so the narrow stages run Newton (with p <= 300 only, hinge + L2
+    # at 20 000 x 1 000 ran out of max_iter in L-BFGS-B at width 1e-3, unconverged).
+    from sklearn_losses import _solvers
+
+    calls = []
+    newton = _solvers._newton
+    monkeypatch.setattr(_solvers, "_newton", lambda *a, **k: calls.append(1) or newton(*a, **k))
+    X, y = make_classification(1300, 320, n_informative=40, random_state=0)
+    model = LossClassifier("hinge", alpha=1e-3, fit_intercept=False).fit(X, y)
+    assert calls and model.converged_
+    loss = CLASSIFICATION_LOSSES["hinge"]()
+    y_pm, sw = 2.0 * y - 1, np.ones(len(y))
+    ref_w, ref_b = reference_fit(loss, X, y_pm, sw, "l2", 1e-3, fit_intercept=False)
+    ref = objective(loss, X, y_pm, sw, ref_w, ref_b, "l2", 1e-3)
+    ours = objective(loss, X, y_pm, sw, model.coef_[0], model.intercept_[0], "l2", 1e-3)
+    assert (ours - ref) / abs(ref) <= 1e-8
+
+
 @pytest.mark.parametrize("fit_intercept", [False, True])
 def test_hinge_l2_newton_stages(monkeypatch, fit_intercept):
     # Hinge + L2 with n >= 4 p solves its narrow smoothing stages by Newton-CG with the
@@ -317,8 +337,8 @@ def test_hinge_l2_newton_stages(monkeypatch, fit_intercept):
     monkeypatch.setattr(_solvers, "_newton", lambda *a, **k: calls.append(1) or newton(*a, **k))
     fits = {}
     for name in ("newton", "lbfgs"):
-        if name == "lbfgs":
-            monkeypatch.setattr(_solvers, "_GRAM_MAX_FEATURES", 0)
+        if name == "lbfgs":  # Newton needs 4 samples per feature
+            monkeypatch.setattr(_solvers, "_GRAM_MIN_RATIO", 10**9)
         fits[name] = LossClassifier("hinge", alpha=1e-3, fit_intercept=fit_intercept).fit(X, y)
         assert fits[name].converged_
     assert calls and fits["newton"].n_iter_ < fits["lbfgs"].n_iter_
