@@ -1417,28 +1417,30 @@ def _on_kink_solution(B, target, l2, k, rhs_s, block=256):
     fix; with an L2 part, stationarity fixes them: its projection on ``N``,
     ``N^T L (x0 + N t) = N^T rhs`` with ``L = diag(l2, ..., l2, 0)``, is a small solve.
 
-    The QR factorisation of ``[B, target]`` (LAPACK ``geqrf``) is built by row blocks in
-    one buffer (the ``R`` of the rows so far above the next block), so no copy of the
-    tall ``B`` is made; its ``R`` is then factorised again with column pivoting
-    (``geqp3``), which reveals the rank and gives a basis of ``N``. (The SVD of ``R``
-    had held three more ``k x k`` arrays: with them and a whole QR copy, hinge + L2 at
-    2 000 x 1 000 peaked at 2.6x the size of X.)
+    The QR factorisation of ``[B, target]`` is built by row blocks of at least ``k``
+    rows, each block's rows stacked under the ``R`` so far (LAPACK ``tpqrt``, which works
+    on the triangle, 2 rows k^2 a block), so no copy of the tall ``B`` is made; its ``R``
+    is then factorised again with column pivoting (``geqp3``), which reveals the rank
+    and gives a basis of ``N``. (The SVD of ``R`` had held three more ``k x k`` arrays:
+    with them and a whole QR copy, hinge + L2 at 2 000 x 1 000 peaked at 2.6x the size of
+    X; a general QR of each block under ``R``, 256 rows at a time, cost ``k^3`` a block:
+    1.5 s a call at 9 000 x 1 000.)
     """
     m, n_cols = B.shape  # m >= n_cols here
     size = n_cols + 1
-    work = np.zeros((size + block, size), order="F")
-    below = np.tri(size, k=-1, dtype=bool)
+    R = np.zeros((size, size), order="F")
+    rows = max(block, size)
+    part = np.empty((rows, size), order="F")
+    for start in range(0, m, rows):
+        count = len(target[start: start + rows])
+        part[:count, :-1], part[:count, -1] = B[start: start + rows], target[start: start + rows]
+        # R of [R; part]: the triangular-pentagonal QR (tpqrt) uses R's zeros
+        R = lapack.dtpqrt(0, min(32, size), R, part[:count], overwrite_a=1, overwrite_b=1)[0]
+    del part
+    qr = np.array(R[:n_cols, :n_cols], order="F")
+    qtc = R[:n_cols, -1:].copy()  # Q^T target
+    del R
     lwork = 64 * size
-    for start in range(0, m, block):
-        part = slice(start, start + block)
-        count = len(target[part])
-        work[size: size + count, :-1], work[size: size + count, -1] = B[part], target[part]
-        work[size + count:] = 0.0
-        work = lapack.dgeqrf(work, lwork=lwork, overwrite_a=1)[0]
-        work[:size][below] = 0.0  # R so far; the rows below are taken by the next block
-    qr = np.array(work[:n_cols, :n_cols], order="F")
-    qtc = work[:n_cols, -1:].copy()  # Q^T target
-    del work
     qr, pivots, tau = lapack.dgeqp3(qr, lwork=lwork, overwrite_a=1)[:3]
     pivots = pivots - 1  # LAPACK counts from 1
     rank = _rank(np.abs(np.diag(qr)), B.shape)
