@@ -1182,8 +1182,7 @@ def _smoothing(loss, obj, l1, l2, positive, W0, b0, gtol, tol, max_iter, verbose
         # Early stages only need to find the samples near kinks, not a precise optimum.
         stage_gtol = max(gtol, 1e-2 * width * gtol / tol)
         res = None
-        # Newton pays when its Hessian (p^2 per sample near a kink, a BLAS-3 product
-        # about four times as fast per entry as a pass over X) costs less than the
+        # Newton pays when its Hessian (p^2 per sample near a kink) costs less than the
         # L-BFGS-B evaluations it saves: it needs a tenth of their iterations or fewer in
         # the narrow stages, so up to about 30 evaluations (2 n p each) per Hessian. (With
         # a limit of one evaluation, hinge + L2 at 2 000 x 200 ran L-BFGS-B for over 1 000
