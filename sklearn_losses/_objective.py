@@ -282,10 +282,9 @@ def centred_gram(X, s, offset, cols=None, total=None, rows=None, block=1024):
     p = X.shape[1]
     cols = np.arange(p) if cols is None else np.asarray(cols, dtype=np.intp)
     n_rows = X.shape[0] if rows is None else len(rows)
-    every = len(cols) == p and np.array_equal(cols, np.arange(p))
-    # a range of columns: a view of dense X, no copy
-    span = (cols.size > 0 and cols[-1] - cols[0] == cols.size - 1
-            and bool(np.all(np.diff(cols) == 1)))
+    # a range of columns (a view of dense X, no copy), or all of them
+    span = cols.size > 0 and np.array_equal(cols, np.arange(cols[0], cols[0] + cols.size))
+    every = span and cols.size == p
     if hasattr(X, "multiply"):
         block = n_rows  # sparse products make no dense temporaries: one block
     if (span and rows is None and not hasattr(X, "multiply") and np.min(s) == np.max(s)):
