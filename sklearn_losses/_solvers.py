@@ -812,18 +812,18 @@ def _column_working_set(obj, c, l1, l2, positive, w0, gtol, max_iter, verbose, f
     The working set starts as the nonzero coefficients of ``w0`` and the features that
     violate their optimality condition most (geometric growth, :func:`_growth_limit`);
     it grows by half as many when that would pass the cap (below): elastic net at
-    2 000 x 1 000, 197 nonzero coefficients, grew 16, 48, 144 and then to 432, past the
-    cap (every feature in a restricted elastic-net solution is nonzero), and L-BFGS-B on
-    X finished (57 ms, 2.9x ``ElasticNet``); now 16, 48, 144, 286, 293 (30 ms). Each
+    2 000 x 1 000, 197 nonzero coefficients, grew 16, 48, 144 and then to 432, past the cap
+    (every feature in a restricted elastic-net solution is nonzero), and L-BFGS-B on X
+    finished (57 ms, 2.9x ``ElasticNet``); now 16, 48, 144, 286, 293 (30 ms). Each
     working set's problem is solved exactly in Gram form (``n k^2`` to build for ``k``
-    columns, against ``n p k`` for the same columns of the whole matrix), and the solution is
-    checked on every feature with one ``X w`` and one ``X^T r`` (``c`` is minus the data
-    term's gradient at ``w = 0``, from :func:`_scales`). The working set's columns are
-    gathered from X once, in the order they join (a fancy-indexed copy of dense X's
-    columns cost as much as a product with them; the columns gathered before are copied
-    on as one block), and each Gram matrix carries over the columns of the one before,
-    so none is computed twice. When the working set outgrows what its Gram matrix pays
-    for, L-BFGS-B on all of X finishes, warm-started.
+    columns, against ``n p k`` for the same columns of the whole matrix), and the
+    solution is checked on every feature with one ``X w`` and one ``X^T r`` (``c`` is
+    minus the data term's gradient at ``w = 0``, from :func:`_scales`). The working
+    set's columns are gathered from X once, in the order they join (a fancy-indexed copy
+    of dense X's columns cost as much as a product with them; the columns gathered
+    before are copied on as one block), and each Gram matrix carries over the columns of
+    the one before, so none is computed twice. When the working set outgrows what its
+    Gram matrix pays for, L-BFGS-B on all of X finishes, warm-started.
 
     A dense solution ahead (nine in ten features violate at ``w = 0``, or the working
     set would pass half of them) goes to the whole Gram matrix where it pays
@@ -861,8 +861,8 @@ def _column_working_set(obj, c, l1, l2, positive, w0, gtol, max_iter, verbose, f
         if dense and _p_by_p_pays(n, p):
             whole = _whole_gram(obj, c, cache)
             whole.complete()
-            res = _working_set(whole, col_scale, l1, l2, positive, w, gtol, max_iter - n_iter,
-                               verbose, floor)
+            res = _working_set(whole, col_scale, l1, l2, positive, w, gtol,
+                               max_iter - n_iter, verbose, floor)
             res.n_iter += n_iter
             return res
         order = np.concatenate([order, grow])
@@ -1192,7 +1192,8 @@ def _smoothing(loss, obj, l1, l2, positive, W0, b0, gtol, tol, max_iter, verbose
         def curvature(r, h=width):
             return loss.smoothed_hessian(obj.y, r, h)
 
-        if newton and np.count_nonzero(curvature(obj.raw(W, b))) * p <= 60 * n:
+        # (raw is X w at the stage's start: computed after the last stage, or at the top)
+        if newton and np.count_nonzero(curvature(raw)) * p <= 60 * n:
             res = _newton(smoothed, curvature, l2, W, b, stage_gtol, max_iter)
         if res is None or not res.converged:  # Newton's line search can stall on kinks
             if res is not None and np.all(np.isfinite(res.coef)):
@@ -1431,10 +1432,12 @@ def _on_kink_solution(B, target, l2, k, rhs_s, block=256):
     rows = max(block, size)
     part = np.empty((rows, size), order="F")
     for start in range(0, m, rows):
-        count = len(target[start: start + rows])
-        part[:count, :-1], part[:count, -1] = B[start: start + rows], target[start: start + rows]
+        block_rows = slice(start, start + rows)
+        count = len(target[block_rows])
+        part[:count, :-1], part[:count, -1] = B[block_rows], target[block_rows]
         # R of [R; part]: the triangular-pentagonal QR (tpqrt) uses R's zeros
-        R = lapack.dtpqrt(0, min(32, size), R, part[:count], overwrite_a=1, overwrite_b=1)[0]
+        R = lapack.dtpqrt(0, min(32, size), R, part[:count], overwrite_a=1,
+                          overwrite_b=1)[0]
     del part
     qr = np.array(R[:n_cols, :n_cols], order="F")
     qtc = R[:n_cols, -1:].copy()  # Q^T target
