@@ -229,15 +229,18 @@ def _one_blas_thread():
     compute-bound Gram columns would gain from two, but the pools' spinning afterwards
     cost more than that in measurements here (Lasso, 20 000 x 200).
 
-    Nested uses (a regularisation path around its fits) limit once: setting the limit
-    costs 15 us, a tenth of a warm-started fit on a path.
+    Nested uses (a regularisation path around its fits) limit once: setting and
+    restoring the limit costs 15 us alone and 60-90 us between fits (measured here), a
+    tenth of a warm-started fit on a path. The controller holds only the BLAS libraries
+    (selected once): limiting through the whole process's controller, which also holds
+    OpenMP, took 90 us a fit against 60 us (Lasso 2 000 x 50, ~1.5 ms a fit).
     """
     if _blas_limit["active"]:
         yield
         return
     if _blas_limit["controller"] is None:
-        _blas_limit["controller"] = ThreadpoolController()
-    with _blas_limit["controller"].limit(limits=1, user_api="blas"):
+        _blas_limit["controller"] = ThreadpoolController().select(user_api="blas")
+    with _blas_limit["controller"].limit(limits=1):
         _blas_limit["active"] = True
         try:
             yield
@@ -722,9 +725,11 @@ def _solve_spd(A, rhs):
 
 
 _LOOSE = 100.0
+_EXACT = "exact solution for the signs of the coefficients."
 
 
-def _working_set(gram, col_scale, l1, l2, positive, w0, gtol, max_iter, verbose, floor):
+def _working_set(gram, col_scale, l1, l2, positive, w0, gtol, max_iter, verbose, floor,
+                 solved=False):
     """Half squared error with an L1 part (or ``positive``) in Gram form.
 
     L-BFGS-B (:func:`_lbfgs`) solves the problem restricted to a *working set* of
@@ -742,6 +747,10 @@ def _working_set(gram, col_scale, l1, l2, positive, w0, gtol, max_iter, verbose,
     the later runs (if the exact step fails) go to ``gtol``. A working set of up to
     ``_NNLS_MAX_FEATURES`` features is solved by non-negative least squares instead
     (:func:`_split_nnls`), whose solution the exact step then makes exact.
+
+    ``solved``: ``w0`` is already the exact solution for its own signs (a column working
+    set's previous, smaller problem), so the first exact step starts from it instead of
+    solving for it again.
     """
     p = len(gram.c)
     w, n_iter = np.array(w0, dtype=float), 0
@@ -755,10 +764,10 @@ def _working_set(gram, col_scale, l1, l2, positive, w0, gtol, max_iter, verbose,
         return gram.columns(nz) @ v[nz] - gram.c + l2 * v
 
     while True:
-        exact = _exact_steps(gram, l1, l2, positive, w, gradient, col_scale, gtol)
+        exact = _exact_steps(gram, l1, l2, positive, w, gradient, col_scale, gtol,
+                             solved=solved and n_iter == 0)
         if exact is not None:
-            return FitResult(exact[None, :], np.array([gram.y_bar]), n_iter, True,
-                             "exact solution for the signs of the coefficients.")
+            return FitResult(exact[None, :], np.array([gram.y_bar]), n_iter, True, _EXACT)
         g = gradient(w)
         v = _kkt_violations(g, w, l1, positive, col_scale)
         violation = float(np.max(v, initial=0.0))
@@ -792,7 +801,7 @@ def _working_set(gram, col_scale, l1, l2, positive, w0, gtol, max_iter, verbose,
             exact = _exact_steps(gram, l1, l2, positive, guess, gradient, col_scale, gtol)
             if exact is not None:
                 return FitResult(exact[None, :], np.array([gram.y_bar]), n_iter + 1, True,
-                                 "exact solution for the signs of the coefficients.")
+                                 _EXACT)
             res = _lbfgs(sub, l1, l2, positive, w[idx][None, :], np.zeros(1), run_gtol,
                          max_iter - n_iter, 0, floor=floor)
         n_iter += max(res.n_iter, 1)
@@ -880,7 +889,7 @@ def _column_working_set(obj, c, l1, l2, positive, w0, gtol, max_iter, verbose, f
             grown.carry(gram)
         gram = grown
         res = _working_set(gram, col_scale[order], l1, l2, positive, w[order], gtol,
-                           max_iter - n_iter, verbose, floor)
+                           max_iter - n_iter, verbose, floor, solved=message == _EXACT)
         n_iter += max(res.n_iter, 1)
         w = np.zeros(p)
         w[order] = w_ws = res.coef[0]
@@ -956,7 +965,8 @@ def _split_nnls(sub, l1, l2, positive, signs=None, gtol=None):
     return FitResult(w[None, :], np.zeros(1), 1, True, "non-negative least squares.")
 
 
-def _exact_steps(gram, l1, l2, positive, w, gradient, col_scale, gtol, max_steps=8):
+def _exact_steps(gram, l1, l2, positive, w, gradient, col_scale, gtol, max_steps=8,
+                 solved=False):
     """The exact optimum reached from the signs of ``w`` by a few exact steps, or ``None``.
 
     After each step (:func:`_exact_step`) the coefficients whose sign the step changed
@@ -966,10 +976,11 @@ def _exact_steps(gram, l1, l2, positive, w, gradient, col_scale, gtol, max_steps
     satisfies the optimality conditions on every feature. A singular system,
     ``max_steps`` steps, or more violators than the working set's growth would admit
     whose Gram columns are not known yet (a cold start far from the optimum: they would
-    be computed for a step that is likely to fail) end the attempt.
+    be computed for a step that is likely to fail) end the attempt. With ``solved``, ``w``
+    is the first step's result already (the exact solution for its signs).
     """
-    for _ in range(max_steps):
-        exact = _exact_step(gram, l1, l2, positive, w)
+    for step in range(max_steps):
+        exact = w.copy() if solved and step == 0 else _exact_step(gram, l1, l2, positive, w)
         if exact is None:
             return None
         g = gradient(exact)
