@@ -213,7 +213,10 @@ class Gram:
     def columns(self, idx):
         """``G[:, idx]``, computing the columns not known yet."""
         idx = np.asarray(idx, dtype=np.intp)
-        new = idx[~self._known[idx]]
+        known = self._known[idx]
+        if known.all():
+            return self._G[:, idx]
+        new = idx[~known]
         asked = new.size + np.count_nonzero(self._known)
         if new.size and _ALL_COLUMNS_AT * asked > len(self.c):
             new = np.arange(len(self.c))

@@ -41,7 +41,6 @@ import numpy as np
 import scipy.sparse as sp
 from scipy import linalg
 from scipy.linalg import lapack
-from scipy.linalg import LinAlgError
 from scipy.optimize import Bounds, linprog, lsq_linear, minimize, nnls
 from sklearn.exceptions import ConvergenceWarning
 from threadpoolctl import ThreadpoolController  # a dependency of scikit-learn
@@ -770,7 +769,7 @@ def _working_set(gram, col_scale, l1, l2, positive, w0, gtol, max_iter, verbose,
             return FitResult(exact[None, :], np.array([gram.y_bar]), n_iter, True, _EXACT)
         g = gradient(w)
         v = _kkt_violations(g, w, l1, positive, col_scale)
-        violation = float(np.max(v, initial=0.0))
+        violation = float(v.max(initial=0.0))
         if violation <= gtol and n_iter > 0:
             return FitResult(w[None, :], np.array([gram.y_bar]), n_iter, True, message)
         grow = _joining(v, w, (v > gtol) & ~working)
@@ -851,7 +850,7 @@ def _column_working_set(obj, c, l1, l2, positive, w0, gtol, max_iter, verbose, f
     g = -c if not np.any(w) else obj.value_gradient(w[None, :], b)[1][0]
     while True:
         v = _kkt_violations(g + l2 * w, w, l1, positive, col_scale)
-        violation = float(np.max(v, initial=0.0))
+        violation = float(v.max(initial=0.0))
         if n_iter > 0 and (violation <= gtol or n_iter >= max_iter):
             return FitResult(w[None, :], b, n_iter, violation <= gtol, message)
         v[order] = 0.0
@@ -949,16 +948,21 @@ def _split_nnls(sub, l1, l2, positive, signs=None, gtol=None):
         H, rhs = G, c - l1
     else:
         H, rhs = np.block([[G, -G], [-G, G]]), np.concatenate([c - l1, -c - l1])
-    H = H + (l2 + 1e-10 * np.max(np.diag(G), initial=0.0)) * np.eye(len(H))
+    H = H.copy() if H is G else H
+    H.flat[:: len(H) + 1] += l2 + 1e-10 * G.diagonal().max(initial=0.0)
+    # LAPACK directly: scipy.linalg's wrappers cost more than these small factorisations
+    R, info = lapack.dpotrf(H, lower=False, clean=True)
+    if info != 0:
+        return None
+    d, info = lapack.dtrtrs(R, rhs, lower=False, trans=1)
     try:
-        R = linalg.cholesky(H, check_finite=False)
-        x, _ = nnls(R, linalg.solve_triangular(R, rhs, trans="T", check_finite=False))
-    except (LinAlgError, RuntimeError, ValueError):
+        x, _ = nnls(R, d)
+    except (RuntimeError, ValueError):
         return None
     if signs is not None:
         w = signs * x
         v = _kkt_violations(G @ w - c + l2 * w, w, l1, False, sub.col_scale)
-        if np.max(v[w == 0], initial=0.0) > gtol:
+        if v[w == 0].max(initial=0.0) > gtol:
             return None
     else:
         w = x if positive else x[:k] - x[k:]
@@ -986,7 +990,7 @@ def _exact_steps(gram, l1, l2, positive, w, gradient, col_scale, gtol, max_steps
         g = gradient(exact)
         v = _kkt_violations(g, exact, l1, positive, col_scale)
         flipped = (exact != 0) & (np.sign(exact) != np.sign(w))
-        if not flipped.any() and np.max(v, initial=0.0) <= gtol:
+        if not flipped.any() and v.max(initial=0.0) <= gtol:
             return exact
         join = (exact == 0) & (v > gtol) & ~flipped
         if not (join.any() or flipped.any()):  # rounding: the same step again
@@ -1008,8 +1012,9 @@ def _exact_step(gram, l1, l2, positive, w):
     F = np.flatnonzero(w)
     if F.size == 0:
         return None
-    sigma = np.sign(w[F])
-    w_F = _solve_spd(gram.columns(F)[F] + l2 * np.eye(F.size), gram.c[F] - l1 * sigma)
+    A = gram.columns(F)[F]  # a copy
+    A.flat[:: F.size + 1] += l2
+    w_F = _solve_spd(A, gram.c[F] - l1 * np.sign(w[F]))
     if w_F is None:
         return None
     exact = np.zeros_like(w)
