@@ -292,12 +292,21 @@ def centred_gram(X, s, offset, cols=None, total=None, rows=None, block=1024):
     if hasattr(X, "multiply"):
         block = n_rows  # sparse products make no dense temporaries: one block
     if span and rows is None and not hasattr(X, "multiply") and np.min(s) == np.max(s):
-        # equal weights: s_0 X^T X[:, cols], one product on X itself and no copy (all
-        # columns: BLAS's symmetric product; twice as fast as by blocks at 2 000 x 200,
-        # measured here; the new columns of a column working set's Gram matrix, 2 000 x
-        # 290: 8.6 -> 5 ms a fit)
-        Z = X[:, cols[0]: cols[-1] + 1]
-        G = s[0] * (X.T @ X if every else _times_thin(X.T, Z))
+        # equal weights: s_0 X^T Z with Z = X[:, cols], products on X itself and no copy
+        # (twice as fast as by blocks at 2 000 x 200, measured here; the new columns of a
+        # column working set's Gram matrix, 2 000 x 290: 8.6 -> 5 ms a fit). The rows of
+        # the columns themselves are Z^T Z, BLAS's symmetric product at half the work
+        # (all columns: X^T X); the new half of a column working set's 286 columns,
+        # 2 000 rows: 3.9 -> 3.2 ms.
+        a, b = cols[0], cols[-1] + 1
+        Z = X[:, a:b]
+        G = np.empty((p, b - a))
+        G[a:b] = Z.T @ Z
+        if a:
+            G[:a] = _times_thin(X[:, :a].T, Z)
+        if b < p:
+            G[b:] = _times_thin(X[:, b:].T, Z)
+        G *= s[0]
     else:
         G = np.zeros((p, len(cols)))
         for start in range(0, n_rows, max(block, 1)):
