@@ -150,14 +150,14 @@ def _scales(loss, X, y, sample_weight, fit_intercept, n_outputs, normalizer):
 
     sg0 = sg0.reshape(len(sg0), -1)
     g0 = centred_product(Xt_sg0, sg0, offset)  # LinearObjective.coef_gradient(sg0)
-    largest = float(np.max(np.abs(g0 / col_scale), initial=0.0))
+    largest = float(np.abs(g0 / col_scale).max(initial=0.0))
     # With all weights w_i (normalised) positive, |x_ij - offset_j| is at most the
     # column's standard deviation over sqrt(min w): terms() is at most ``bound`` (a
     # constant column's deviation is below 1e-12 (1 + |offset_j|), its col_scale is 1),
     # and when 1e-3 * bound <= largest, the guard below is not needed.
-    w = normalised_weights(sample_weight)
-    bound = (total * max(1.0, 1e-12 * (1.0 + np.max(np.abs(offset), initial=0.0)))
-             / np.sqrt(np.min(w))) if np.all(w > 0) else np.inf
+    w_min = float(normalised_weights(sample_weight).min())  # the weights are >= 0
+    bound = (total * max(1.0, 1e-12 * (1.0 + np.abs(offset).max(initial=0.0)))
+             / np.sqrt(w_min)) if w_min > 0 else np.inf
     bounded = largest >= 1e-3 * bound
     scale = (largest if bounded else max(largest, 1e-3 * terms())) or 1.0
     db0 = sg0.sum(axis=0) if fit_intercept else np.zeros(n_outputs)
