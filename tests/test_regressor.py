@@ -161,6 +161,18 @@ def test_column_working_set(monkeypatch, case):
     lbfgs = _solvers._lbfgs
     monkeypatch.setattr(_solvers, "_lbfgs",
                         lambda obj, *a, **k: lbfgs_runs.append(obj) or lbfgs(obj, *a, **k))
+    solved_starts = []
+    exact_steps = _solvers._exact_steps
+
+    def checked_exact_steps(gram, l1, l2, positive, w, *args, solved=False, **kwargs):
+        if solved:  # a later round starts from the previous round's solution, unsolved:
+            # it must be the exact solution for its signs on the grown Gram matrix
+            solved_starts.append(np.count_nonzero(w))
+            np.testing.assert_allclose(_solvers._exact_step(gram, l1, l2, positive, w), w,
+                                       rtol=1e-9, atol=1e-12)
+        return exact_steps(gram, l1, l2, positive, w, *args, solved=solved, **kwargs)
+
+    monkeypatch.setattr(_solvers, "_exact_steps", checked_exact_steps)
     n, p = (300, 120) if case in ("n < 4p", "outgrown") else (600, 400)
     X, y = make_regression(n_samples=n, n_features=p,
                            n_informative=60 if case == "near the cap" else 30, noise=5.0,
@@ -176,6 +188,9 @@ def test_column_working_set(monkeypatch, case):
     ours = LossRegressor(penalty=penalty, **kwargs).fit(
         sp.csr_matrix(X) if case == "sparse" else X, y, sample_weight=sw)
     assert calls and ours.converged_
+    # every later round of the column working set started from its predecessor's solution
+    # ("outgrown": L-BFGS-B finished after the first round)
+    assert len(solved_starts) >= (0 if case == "outgrown" else 2)
     # L-BFGS-B on all of X only when the working set outgrew its Gram matrix
     assert any(obj.X.shape == X.shape for obj in lbfgs_runs) == (case == "outgrown")
     assert 20 < np.count_nonzero(ours.coef_) < p
@@ -509,6 +524,11 @@ def test_centred_gram_matches_its_formula(sparse):
     for weights in (s, np.full(300, 0.7)):  # equal weights: X^T X itself, unblocked
         np.testing.assert_allclose(centred_gram(data, weights, offset, block=64),
                                    Xc.T @ (Xc * weights[:, None]), rtol=1e-12, atol=1e-12)
+    for span in (np.arange(0, 2), np.arange(2, 5), np.arange(3, 6)):
+        # a range of columns, equal weights: its own rows by a symmetric product, the rows
+        # before and after it by general products
+        np.testing.assert_allclose(centred_gram(data, np.full(300, 0.7), offset, cols=span),
+                                   Xc.T @ (Xc[:, span] * 0.7), rtol=1e-12, atol=1e-12)
     expected = Xc[rows].T @ (Xc[rows][:, cols] * s[rows, None])
     got = centred_gram(data, s_rows, offset, cols=cols, rows=rows, block=16)
     np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
