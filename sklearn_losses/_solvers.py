@@ -887,6 +887,8 @@ def _column_working_set(obj, c, l1, l2, positive, w0, gtol, max_iter, verbose, f
         if gram is not None:  # the columns computed so far are not computed again
             grown.carry(gram)
         gram = grown
+        # a previous round that ended on an exact step left the exact solution for its
+        # signs: the new columns' coefficients are 0, so it is one for the grown set too
         res = _working_set(gram, col_scale[order], l1, l2, positive, w[order], gtol,
                            max_iter - n_iter, verbose, floor, solved=message == _EXACT)
         n_iter += max(res.n_iter, 1)
@@ -945,10 +947,9 @@ def _split_nnls(sub, l1, l2, positive, signs=None, gtol=None):
     if signs is not None:
         H, rhs = G * np.outer(signs, signs), signs * c - l1
     elif positive:
-        H, rhs = G, c - l1
+        H, rhs = G.copy(), c - l1
     else:
         H, rhs = np.block([[G, -G], [-G, G]]), np.concatenate([c - l1, -c - l1])
-    H = H.copy() if H is G else H
     H.flat[:: len(H) + 1] += l2 + 1e-10 * G.diagonal().max(initial=0.0)
     # LAPACK directly: scipy.linalg's wrappers cost more than these small factorisations
     R, info = lapack.dpotrf(H, lower=False, clean=True)
