@@ -564,3 +564,32 @@ def test_sparse_with_duplicate_entries_equals_dense(data):
     dense = LossRegressor("huber", penalty="l1", alpha=0.01).fit(X, y)
     ours = LossRegressor("huber", penalty="l1", alpha=0.01).fit(parts, y)
     assert_coef_close(ours.coef_, dense.coef_, rtol=1e-5)
+
+
+def test_blas_limited_to_one_thread_while_solving_and_restored(monkeypatch):
+    # numpy's and scipy's OpenBLAS pools spin against each other on few cores: a fit
+    # solves with one BLAS thread and gives the user's setting back afterwards
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    from sklearn_losses import _solvers
+
+    seen = []
+    dispatch = _solvers._dispatch
+
+    def recording_dispatch(*args, **kwargs):
+        seen.append({i["filepath"]: i["num_threads"] for i in threadpool_info()
+                     if i["user_api"] == "blas"})
+        return dispatch(*args, **kwargs)
+
+    monkeypatch.setattr(_solvers, "_dispatch", recording_dispatch)
+    X, y = make_regression(n_samples=200, n_features=20, noise=1.0, random_state=0)
+    with threadpool_limits(limits=2, user_api="blas"):
+        before = {i["filepath"]: i["num_threads"] for i in threadpool_info()
+                  if i["user_api"] == "blas"}
+        if not before:
+            pytest.skip("no BLAS library that threadpoolctl can control")
+        LossRegressor(penalty="l1", alpha=0.01).fit(X, y)
+        after = {i["filepath"]: i["num_threads"] for i in threadpool_info()
+                 if i["user_api"] == "blas"}
+    assert seen and all(set(s.values()) == {1} for s in seen)
+    assert after == before
