@@ -854,9 +854,10 @@ def _column_working_set(obj, c, l1, l2, positive, w0, gtol, max_iter, verbose, f
         if n_iter > 0 and (violation <= gtol or n_iter >= max_iter):
             return FitResult(w[None, :], b, n_iter, violation <= gtol, message)
         v[order] = 0.0
-        grow = np.flatnonzero(_joining(v, w, v > gtol))
+        violating = v > gtol
+        grow = np.flatnonzero(_joining(v, w, violating))
         if order.size + grow.size > largest:  # near the cap: grow by half as many
-            grow = np.flatnonzero(_joining(v, w, v > gtol, factor=1))
+            grow = np.flatnonzero(_joining(v, w, violating, factor=1))
         if n_iter > 0 and not grow.size:
             # the working set's solve stopped short of its tolerance (max_iter, rounding)
             return FitResult(w[None, :], b, n_iter, converged, message)
@@ -865,7 +866,7 @@ def _column_working_set(obj, c, l1, l2, positive, w0, gtol, max_iter, verbose, f
         # a dense solution ahead (see the docstring): nine in ten features violate at the
         # start, or the working set would pass half of them
         dense = (2 * (order.size + grow.size) > p if order.size
-                 else 10 * np.count_nonzero(v > gtol) > 9 * p)
+                 else 10 * np.count_nonzero(violating) > 9 * p)
         if dense and _p_by_p_pays(n, p):
             whole = _whole_gram(obj, c, cache)
             whole.complete()
@@ -1043,7 +1044,7 @@ def _highs(loss, obj, l1, positive, tol, max_iter):
     return _band_lp(loss, obj, l1, positive, tol, max_iter)
 
 
-def _lp_band(W, fit_intercept):
+def _band_size(W, fit_intercept):
     """How many samples near their kinks make the LP of :func:`_band_lp` worth solving
     around ``W``: three times the unknowns of a vertex, and 24 more (measured on
     quantile + L1 paths and single fits, 2 or 3 times were best, 4 took 20 % longer
@@ -1185,7 +1186,7 @@ def _smoothing(loss, obj, l1, l2, positive, W0, b0, gtol, tol, max_iter, verbose
         # Without an L2 part the smoothing ends by the LP on the samples near their kinks
         # (below): a warm start begins as narrow as leaves that many near them (quantile
         # + L1 path at 2 400 x 60: 1.3 -> 1.0 s)
-        q = min(_lp_band(W, obj.fit_intercept), len(distance)) - 1
+        q = min(_band_size(W, obj.fit_intercept), len(distance)) - 1
         width = min(width, float(np.partition(distance, q)[q]))
     width = width or 1.0
     excess = float(np.dot(obj.sample_weight, jump.sum(axis=1))) / 4
@@ -1230,7 +1231,7 @@ def _smoothing(loss, obj, l1, l2, positive, W0, b0, gtol, tol, max_iter, verbose
         lp = False
         if l2 == 0 and obj.n_outputs == 1:
             near = int(np.sum(np.abs(raw[:, None] - beta)[active] <= width))
-            lp = near <= _lp_band(W, obj.fit_intercept)
+            lp = near <= _band_size(W, obj.fit_intercept)
         if lp:
             exact = _band_lp(loss, obj, l1, positive, tol, max_iter, raw=raw, band=near)
             exact = exact and (exact.coef, exact.intercept)
