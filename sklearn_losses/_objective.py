@@ -134,13 +134,16 @@ def column_statistics(X, sample_weight, fit_intercept, V=None, block=65536):
             squared = X.multiply(X)
         second = np.asarray(squared.T @ w).ravel()
     else:
-        A = np.column_stack([w, V])
+        A = np.empty((n, 1 + V.shape[1]))
+        A[:, 0], A[:, 1:] = w, V
         sums, second = np.zeros((A.shape[1], p)), np.zeros(p)
-        rows = max(block // max(p, 1), 1)
+        # equal blocks of about ``block`` entries (one block below twice that)
+        rows = -(-n // max(n * p // max(block, 1), 1))
+        squares = np.empty((min(rows, n), p))
         for start in range(0, n, rows):
             B, AB = X[start: start + rows], A[start: start + rows]
             sums += AB.T @ B
-            second += AB[:, 0] @ (B * B)
+            second += AB[:, 0] @ np.multiply(B, B, out=squares[: len(B)])
         first, XtV = sums[0], sums[1:].T
     offset = first if fit_intercept else np.zeros(p)
     scale = np.sqrt(np.maximum(second - offset**2, 0.0))
@@ -196,16 +199,18 @@ class Gram:
     an L1 solution only ever touches its working set.
     """
 
-    def __init__(self, X, y, s, offset, fit_intercept, c=None):
+    def __init__(self, X, y, s, offset, fit_intercept, c=None, moments=None):
         self.X, self.s, self.offset = X, s, offset
-        self.S = float(np.sum(s))
-        self.y_bar = float(np.dot(s, y) / self.S) if fit_intercept else 0.0
-        yc = y - self.y_bar
-        # c is minus the data term's gradient at w = 0, which a caller may already have
-        # (then no pass over X is needed here)
-        self.c = (np.asarray(X.T @ (s * yc)).ravel() - offset * np.dot(s, yc)
-                  if c is None else c)
-        self.q = float(np.dot(s, yc * yc))
+        if moments is None:  # (S, y_bar, q); grown() passes its own (same samples, y)
+            S = float(s.sum())
+            y_bar = float(np.dot(s, y) / S) if fit_intercept else 0.0
+            yc = y - y_bar
+            moments = S, y_bar, float(np.dot(s, yc * yc))
+        self.S, self.y_bar, self.q = moments
+        if c is None:  # minus the data term's gradient at w = 0 (a caller may have it)
+            yc = y - self.y_bar
+            c = np.asarray(X.T @ (s * yc)).ravel() - offset * np.dot(s, yc)
+        self.c = c
         p = X.shape[1]
         self._G = np.empty((p, p))
         self._known = np.zeros(p, dtype=bool)
@@ -236,6 +241,14 @@ class Gram:
     def complete(self):
         """Compute every column not known yet (nothing once all are)."""
         self.columns(np.flatnonzero(~self._known))
+
+    def grown(self, X, offset, c):
+        """The Gram matrix of more features of the same samples (``X``'s first columns
+        are this one's, ``offset`` and ``c`` theirs): the moments of ``y`` are shared and
+        the columns computed here are carried over (:meth:`carry`)."""
+        gram = Gram(X, None, self.s, offset, None, c=c, moments=(self.S, self.y_bar, self.q))
+        gram.carry(self)
+        return gram
 
     def carry(self, previous):
         """Take over the columns ``previous`` has computed: a Gram matrix of the same data
@@ -287,11 +300,13 @@ def centred_gram(X, s, offset, cols=None, total=None, rows=None, block=1024):
     cols = np.arange(p) if cols is None else np.asarray(cols, dtype=np.intp)
     n_rows = X.shape[0] if rows is None else len(rows)
     # a range of columns (a view of dense X, no copy), or all of them
-    span = cols.size > 0 and np.array_equal(cols, np.arange(cols[0], cols[0] + cols.size))
+    span = cols.size > 0 and cols[-1] - cols[0] == cols.size - 1 and (
+        cols.size < 3 or bool((np.diff(cols) == 1).all()))
     every = span and cols.size == p
-    if hasattr(X, "multiply"):
+    sparse = hasattr(X, "multiply")
+    if sparse:
         block = n_rows  # sparse products make no dense temporaries: one block
-    if span and rows is None and not hasattr(X, "multiply") and np.min(s) == np.max(s):
+    if span and rows is None and not sparse and s.min() == s.max():
         # equal weights: s_0 X^T Z with Z = X[:, cols], products on X itself and no copy
         # (twice as fast as by blocks at 2 000 x 200, measured here; the new columns of a
         # column working set's Gram matrix, 2 000 x 290: 8.6 -> 5 ms a fit). The rows of
@@ -321,6 +336,7 @@ def centred_gram(X, s, offset, cols=None, total=None, rows=None, block=1024):
             else:
                 G += _times_thin(XB.T, XB[:, cols] * sB[:, None])
     m = np.asarray(X.T @ s).ravel() if total is None else total
-    S = float(np.sum(s))
-    return (G - np.outer(offset, m[cols]) - np.outer(m, offset[cols])
-            + S * np.outer(offset, offset[cols]))
+    # sum_i s_i (x_i - o)(x_i - o)^T = sum_i s_i x_i x_i^T - o (m - S o)^T - m o^T
+    G -= np.outer(offset, m[cols] - float(s.sum()) * offset[cols])
+    G -= np.outer(m, offset[cols])
+    return G

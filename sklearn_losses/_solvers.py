@@ -884,10 +884,9 @@ def _column_working_set(obj, c, l1, l2, positive, w0, gtol, max_iter, verbose, f
             X_ws = np.empty((n, order.size), order="F")
             X_ws[:, : len(gram.c)] = gram.X
             X_ws[:, len(gram.c):] = X[:, order[len(gram.c):]]
-        grown = Gram(X_ws, obj.y, s, offset[order], obj.fit_intercept, c=c[order])
-        if gram is not None:  # the columns computed so far are not computed again
-            grown.carry(gram)
-        gram = grown
+        # the columns computed so far are not computed again
+        gram = (Gram(X_ws, obj.y, s, offset[order], obj.fit_intercept, c=c[order])
+                if gram is None else gram.grown(X_ws, offset[order], c[order]))
         # a previous round that ended on an exact step left the exact solution for its
         # signs: the new columns' coefficients are 0, so it is one for the grown set too
         res = _working_set(gram, col_scale[order], l1, l2, positive, w[order], gtol,

@@ -248,6 +248,12 @@ def test_gram_carry_equals_a_fresh_gram(weights):
     fresh = Gram(X, y, s, offset, True)
     np.testing.assert_allclose(big.matrix(), fresh.matrix(), rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(big.c, fresh.c, rtol=1e-12)
+    # grown(): the same, with the moments of y taken over instead of computed again
+    grown = small.grown(X, offset, fresh.c)
+    assert grown._known[known].all() and np.count_nonzero(grown._known) == known.size
+    np.testing.assert_allclose(grown.matrix(), fresh.matrix(), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose([grown.S, grown.y_bar, grown.q],
+                               [fresh.S, fresh.y_bar, fresh.q], rtol=1e-12)
 
 
 def test_exact_steps_drop_a_flipped_sign():
