@@ -717,7 +717,7 @@ def _solve_spd(A, rhs):
     factor, info = lapack.dpotrf(A, lower=False, clean=False)
     if info != 0:
         return None
-    diagonal = np.abs(np.diag(factor))
+    diagonal = factor.diagonal()  # a Cholesky factor's diagonal is positive
     if diagonal.min() <= 1e-7 * diagonal.max():
         return None
     return lapack.dpotrs(factor, rhs)[0]
@@ -763,8 +763,9 @@ def _working_set(gram, col_scale, l1, l2, positive, w0, gtol, max_iter, verbose,
         return gram.columns(nz) @ v[nz] - gram.c + l2 * v
 
     while True:
+        # (from w = 0 there are no signs to step from)
         exact = _exact_steps(gram, l1, l2, positive, w, gradient, col_scale, gtol,
-                             solved=solved and n_iter == 0)
+                             solved=solved and n_iter == 0) if w.any() else None
         if exact is not None:
             return FitResult(exact[None, :], np.array([gram.y_bar]), n_iter, True, _EXACT)
         g = gradient(w)
