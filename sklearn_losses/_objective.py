@@ -137,8 +137,7 @@ def column_statistics(X, sample_weight, fit_intercept, V=None, block=65536):
         A = np.empty((n, 1 + V.shape[1]))
         A[:, 0], A[:, 1:] = w, V
         sums, second = np.zeros((A.shape[1], p)), np.zeros(p)
-        # equal blocks of about ``block`` entries (one block below twice that)
-        rows = -(-n // max(n * p // max(block, 1), 1))
+        rows = -(-n // -(-n * p // max(block, 1)))  # equal blocks of at most ``block``
         squares = np.empty((min(rows, n), p))
         for start in range(0, n, rows):
             B, AB = X[start: start + rows], A[start: start + rows]

@@ -763,12 +763,12 @@ def _working_set(gram, col_scale, l1, l2, positive, w0, gtol, max_iter, verbose,
         return gram.columns(nz) @ v[nz] - gram.c + l2 * v
 
     while True:
-        # (from w = 0 there are no signs to step from)
-        exact = _exact_steps(gram, l1, l2, positive, w, gradient, col_scale, gtol,
-                             solved=solved and n_iter == 0) if w.any() else None
+        zero = not w.any()  # (no signs to step from, and the gradient is -c)
+        exact = None if zero else _exact_steps(gram, l1, l2, positive, w, gradient, col_scale,
+                                               gtol, solved=solved and n_iter == 0)
         if exact is not None:
             return FitResult(exact[None, :], np.array([gram.y_bar]), n_iter, True, _EXACT)
-        g = gradient(w)
+        g = -gram.c if zero else gradient(w)
         v = _kkt_violations(g, w, l1, positive, col_scale)
         violation = float(v.max(initial=0.0))
         if violation <= gtol and n_iter > 0:
