@@ -195,7 +195,10 @@ class Gram:
     (centring removes the cross terms, so the intercept's optimum is ``y_bar`` whatever
     ``w`` is). Each evaluation costs O(p^2) instead of two passes over X. Only the columns
     a solver asks for are computed (``n * p`` each, in row blocks, no n x p temporary):
-    an L1 solution only ever touches its working set.
+    an L1 solution only ever touches its working set. A computed column is stored as a
+    row (``G`` is symmetric): gathering rows of a C-ordered array copies contiguous
+    memory, and the solvers' ``G[F][:, F]`` and ``v_F^T G[F]`` took 0.6-0.7x the time of
+    the same gathers of columns (measured here, 40 of 200 and 184 of 300 features).
     """
 
     def __init__(self, X, y, s, offset, fit_intercept, c=None, moments=None):
@@ -214,20 +217,20 @@ class Gram:
         self._G = np.empty((p, p))
         self._known = np.zeros(p, dtype=bool)
 
-    def columns(self, idx):
-        """``G[:, idx]``, computing the columns not known yet."""
+    def rows(self, idx):
+        """``G[idx]`` (``G[:, idx]`` transposed), computing the columns not known yet."""
         idx = np.asarray(idx, dtype=np.intp)
         known = self._known[idx]
         if known.all():
-            return self._G[:, idx]
+            return self._G[idx]
         new = idx[~known]
         asked = new.size + np.count_nonzero(self._known)
         if new.size and _ALL_COLUMNS_AT * asked > len(self.c):
             new = np.arange(len(self.c))
         if new.size:
-            self._G[:, new] = self._compute(new)
+            self._G[new] = self._compute(new).T
             self._known[new] = True
-        return self._G[:, idx]
+        return self._G[idx]
 
     def known(self, mask):
         """Whether the columns where ``mask`` is True are computed already."""
@@ -235,11 +238,11 @@ class Gram:
 
     def matrix(self):
         """The whole ``G``."""
-        return self.columns(np.arange(len(self.c)))
+        return self.rows(np.arange(len(self.c)))  # symmetric
 
     def complete(self):
         """Compute every column not known yet (nothing once all are)."""
-        self.columns(np.flatnonzero(~self._known))
+        self.rows(np.flatnonzero(~self._known))
 
     def grown(self, X, offset, c):
         """The Gram matrix of more features of the same samples (``X``'s first columns
@@ -258,9 +261,9 @@ class Gram:
         new = np.arange(k, len(self.c))
         G_new = self._compute(new)
         carried = np.flatnonzero(previous._known)
-        self._G[:k, carried] = previous._G[:, carried]
-        self._G[k:, carried] = G_new[carried].T
-        self._G[:, new] = G_new
+        self._G[carried, :k] = previous._G[carried]
+        self._G[carried, k:] = G_new[carried]
+        self._G[new] = G_new.T
         self._known[carried] = self._known[new] = True
 
     def _compute(self, cols):
@@ -270,7 +273,7 @@ class Gram:
     def restricted(self, idx, col_scale):
         """The Gram form on the coefficients ``idx`` (the others 0) with the intercept at
         its optimum, as an objective for the L-BFGS-B driver."""
-        return _GramRestriction(self.columns(idx)[idx], self.c[idx], self.q, col_scale[idx])
+        return _GramRestriction(self.rows(idx)[:, idx], self.c[idx], self.q, col_scale[idx])
 
 
 class _GramRestriction:

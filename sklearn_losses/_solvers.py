@@ -760,7 +760,7 @@ def _working_set(gram, col_scale, l1, l2, positive, w0, gtol, max_iter, verbose,
 
     def gradient(v):
         nz = np.flatnonzero(v)
-        return gram.columns(nz) @ v[nz] - gram.c + l2 * v
+        return v[nz] @ gram.rows(nz) - gram.c + l2 * v  # G symmetric: G v = v_nz^T G[nz]
 
     while True:
         zero = not w.any()  # (no signs to step from, and the gradient is -c)
@@ -1014,7 +1014,7 @@ def _exact_step(gram, l1, l2, positive, w):
     F = np.flatnonzero(w)
     if F.size == 0:
         return None
-    A = gram.columns(F)[F]  # a copy
+    A = gram.rows(F)[:, F]  # a copy
     A.flat[:: F.size + 1] += l2
     w_F = _solve_spd(A, gram.c[F] - l1 * np.sign(w[F]))
     if w_F is None:

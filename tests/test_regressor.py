@@ -240,7 +240,7 @@ def test_gram_carry_equals_a_fresh_gram(weights):
     s = s / s.sum()
     offset = X.T @ s
     small = Gram(X[:, :25], y, s, offset[:25], True)
-    small.columns([1, 3])  # only some columns known
+    small.rows([1, 3])  # only some columns known
     big = Gram(X, y, s, offset, True)
     big.carry(small)
     known = np.r_[1, 3, 25:40]
