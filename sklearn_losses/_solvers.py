@@ -986,10 +986,11 @@ def _exact_steps(gram, l1, l2, positive, w, gradient, col_scale, gtol, max_steps
     is the first step's result already (the exact solution for its signs).
     """
     for step in range(max_steps):
-        exact = w.copy() if solved and step == 0 else _exact_step(gram, l1, l2, positive, w)
-        if exact is None:
+        stepped = ((w.copy(), gradient(w)) if solved and step == 0
+                   else _exact_step(gram, l1, l2, positive, w))
+        if stepped is None:
             return None
-        g = gradient(exact)
+        exact, g = stepped
         v = _kkt_violations(g, exact, l1, positive, col_scale)
         flipped = (exact != 0) & (np.sign(exact) != np.sign(w))
         if not flipped.any() and v.max(initial=0.0) <= gtol:
@@ -1010,18 +1011,23 @@ def _exact_steps(gram, l1, l2, positive, w, gradient, col_scale, gtol, max_steps
 def _exact_step(gram, l1, l2, positive, w):
     """The optimum if the nonzero coefficients of ``w`` and their signs are right:
     ``(G_FF + l2 I) w_F = c_F - l1 sign(w_F)``; ``None`` when that system is singular.
-    Its solution may change signs (then it is not the optimum: the caller checks)."""
+    Its solution may change signs (then it is not the optimum: the caller checks).
+
+    Returns ``(exact, g)``, ``g`` the smooth part's gradient ``G w - c + l2 w`` there,
+    from the same rows ``G[F]`` (one gather of them a step)."""
     F = np.flatnonzero(w)
     if F.size == 0:
         return None
-    A = gram.rows(F)[:, F]  # a copy
-    A.flat[:: F.size + 1] += l2
+    G_F = gram.rows(F)
+    A = G_F[:, F]  # a copy
+    if l2:
+        A.flat[:: F.size + 1] += l2
     w_F = _solve_spd(A, gram.c[F] - l1 * np.sign(w[F]))
     if w_F is None:
         return None
     exact = np.zeros_like(w)
     exact[F] = w_F
-    return exact
+    return exact, w_F @ G_F - gram.c + l2 * exact
 
 
 # ----------------------------------------------------------------------------- HiGHS LP

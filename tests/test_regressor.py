@@ -168,7 +168,7 @@ def test_column_working_set(monkeypatch, case):
         if solved:  # a later round starts from the previous round's solution, unsolved:
             # it must be the exact solution for its signs on the grown Gram matrix
             solved_starts.append(np.count_nonzero(w))
-            np.testing.assert_allclose(_solvers._exact_step(gram, l1, l2, positive, w), w,
+            np.testing.assert_allclose(_solvers._exact_step(gram, l1, l2, positive, w)[0], w,
                                        rtol=1e-9, atol=1e-12)
         return exact_steps(gram, l1, l2, positive, w, *args, solved=solved, **kwargs)
 
@@ -276,7 +276,7 @@ def test_exact_steps_drop_a_flipped_sign():
 
     w = np.sign(ref)
     w[0] = -1.0  # the wrong sign for the largest coefficient
-    assert _exact_step(gram, 0.05, 0.0, False, w.copy())[0] > 0  # the step flips it
+    assert _exact_step(gram, 0.05, 0.0, False, w.copy())[0][0] > 0  # the step flips it
     exact = _exact_steps(gram, 0.05, 0.0, False, w, gradient, ones, 1e-10)
     assert exact is not None
     assert np.max(_kkt_violations(gradient(exact), exact, 0.05, False, ones)) <= 1e-10
