@@ -98,7 +98,7 @@ def _times_thin(A, B):
 def normalised_weights(sample_weight, normalizer=None):
     """The weights of the data term: ``sample_weight`` divided by ``normalizer``
     (``sum(sample_weight)`` by default)."""
-    return sample_weight / (normalizer or np.sum(sample_weight))
+    return sample_weight / (normalizer or sample_weight.sum())
 
 
 def centred_product(XtV, V, offset):

@@ -155,7 +155,7 @@ def _scales(loss, X, y, sample_weight, fit_intercept, n_outputs, normalizer):
     # column's standard deviation over sqrt(min w): terms() is at most ``bound`` (a
     # constant column's deviation is below 1e-12 (1 + |offset_j|), its col_scale is 1),
     # and when 1e-3 * bound <= largest, the guard below is not needed.
-    w_min = float(normalised_weights(sample_weight).min())  # the weights are >= 0
+    w_min = float(sample_weight.min() / sample_weight.sum())  # normalised; they are >= 0
     bound = (total * max(1.0, 1e-12 * (1.0 + np.abs(offset).max(initial=0.0)))
              / np.sqrt(w_min)) if w_min > 0 else np.inf
     bounded = largest >= 1e-3 * bound
