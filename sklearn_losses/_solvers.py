@@ -361,9 +361,8 @@ def _kkt_violations(g, w, l1, positive, col_scale):
 def _zero_is_optimal(g0, db0, l1, positive, col_scale, gtol):
     """Whether ``w = 0`` with the intercept-only intercept is the optimum: the data
     term's (sub)gradient there lies within the L1 penalty's, and the intercept's is 0."""
-    violation = np.max(_kkt_violations(g0, np.zeros_like(g0), l1, positive, col_scale),
-                       initial=0.0)
-    return max(float(violation), float(np.max(np.abs(db0), initial=0.0))) <= gtol
+    violation = _kkt_violations(g0, np.zeros_like(g0), l1, positive, col_scale).max(initial=0.0)
+    return max(float(violation), float(np.abs(db0).max(initial=0.0))) <= gtol
 
 
 # ----------------------------------------------------------------------------- L-BFGS-B
