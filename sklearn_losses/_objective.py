@@ -237,6 +237,15 @@ class Gram:
             self._known[new] = True
         return self._G[idx]
 
+    def gradient(self, v, l2, F=None, G_F=None):
+        """The smooth part's gradient ``G v - c + l2 v``, from the rows ``G_F = G[F]`` of
+        ``v``'s nonzero coefficients (a caller that has them passes ``F`` and ``G_F``;
+        ``F`` may hold zeros of ``v`` too)."""
+        if F is None:
+            F = np.flatnonzero(v)
+            G_F = self.rows(F)
+        return v[F] @ G_F - self.c + l2 * v  # G symmetric: G v = v_F^T G[F]
+
     def known(self, mask):
         """Whether the columns where ``mask`` is True are computed already."""
         return bool(np.all(self._known[mask]))
@@ -335,7 +344,7 @@ def centred_gram(X, s, offset, cols=None, total=None, rows=None, block=1024):
             # all rows: slices, i.e. views of X; some rows: a copy of each block of them
             r = slice(start, start + block) if rows is None else rows[start: start + block]
             XB, sB = (X, s) if block >= X.shape[0] and rows is None else (X[r], s[r])
-            if hasattr(XB, "multiply"):
+            if sparse:
                 G += np.asarray((XB.T @ XB[:, cols].multiply(sB[:, None]).tocsc()).toarray())
             elif every:
                 B = XB * np.sqrt(sB[:, None])

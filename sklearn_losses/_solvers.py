@@ -758,8 +758,7 @@ def _working_set(gram, col_scale, l1, l2, positive, w0, gtol, max_iter, verbose,
     run_gtol = _LOOSE * gtol
 
     def gradient(v):
-        nz = np.flatnonzero(v)
-        return v[nz] @ gram.rows(nz) - gram.c + l2 * v  # G symmetric: G v = v_nz^T G[nz]
+        return gram.gradient(v, l2)
 
     while True:
         zero = not w.any()  # (no signs to step from, and the gradient is -c)
@@ -1012,7 +1011,7 @@ def _exact_step(gram, l1, l2, positive, w):
     ``(G_FF + l2 I) w_F = c_F - l1 sign(w_F)``; ``None`` when that system is singular.
     Its solution may change signs (then it is not the optimum: the caller checks).
 
-    Returns ``(exact, g)``, ``g`` the smooth part's gradient ``G w - c + l2 w`` there,
+    Returns ``(exact, g)``, ``g`` the smooth part's gradient there (:meth:`Gram.gradient`)
     from the same rows ``G[F]`` (one gather of them a step)."""
     F = np.flatnonzero(w)
     if F.size == 0:
@@ -1026,7 +1025,7 @@ def _exact_step(gram, l1, l2, positive, w):
         return None
     exact = np.zeros_like(w)
     exact[F] = w_F
-    return exact, w_F @ G_F - gram.c + l2 * exact
+    return exact, gram.gradient(exact, l2, F, G_F)
 
 
 # ----------------------------------------------------------------------------- HiGHS LP
