@@ -149,7 +149,8 @@ def test_column_working_set(monkeypatch, case):
     # solved on a working set of X's columns in Gram form, checked on every feature;
     # a working set that outgrows its Gram matrix ("outgrown": at most 20 columns here)
     # is finished by L-BFGS-B on X; "near the cap" (120 columns here), growth by 2x the
-    # nonzero coefficients would pass it, by 1x does not (and the set then suffices).
+    # nonzero coefficients would pass it: the set grows to the cap, and when it is full
+    # its zero coefficients leave to make room (then it suffices).
     # Same optimum and zeros as Lasso / ElasticNet.
     from sklearn_losses import _solvers
 
@@ -173,6 +174,10 @@ def test_column_working_set(monkeypatch, case):
         return exact_steps(gram, l1, l2, positive, w, *args, solved=solved, **kwargs)
 
     monkeypatch.setattr(_solvers, "_exact_steps", checked_exact_steps)
+    rounds = []
+    working_set = _solvers._working_set
+    monkeypatch.setattr(_solvers, "_working_set",
+                        lambda gram, *a, **k: rounds.append(1) or working_set(gram, *a, **k))
     n, p = (300, 120) if case in ("n < 4p", "outgrown") else (600, 400)
     X, y = make_regression(n_samples=n, n_features=p,
                            n_informative=60 if case == "near the cap" else 30, noise=5.0,
@@ -190,7 +195,8 @@ def test_column_working_set(monkeypatch, case):
     assert calls and ours.converged_
     # every later round of the column working set started from its predecessor's solution
     # ("outgrown": L-BFGS-B finished after the first round)
-    assert len(solved_starts) >= (0 if case == "outgrown" else 2)
+    assert len(solved_starts) == len(rounds) - 1
+    assert len(rounds) >= (1 if case == "outgrown" else 2)
     # L-BFGS-B on all of X only when the working set outgrew its Gram matrix
     assert any(obj.X.shape == X.shape for obj in lbfgs_runs) == (case == "outgrown")
     assert 20 < np.count_nonzero(ours.coef_) < p
