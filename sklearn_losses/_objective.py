@@ -317,7 +317,7 @@ def centred_gram(X, s, offset, cols=None, total=None, rows=None, block=1024):
     n_rows = X.shape[0] if rows is None else len(rows)
     # a range of columns (a view of dense X, no copy), or all of them
     span = cols.size > 0 and cols[-1] - cols[0] == cols.size - 1 and (
-        cols.size < 3 or bool((np.diff(cols) == 1).all()))
+        cols.size < 3 or bool((cols[1:] - cols[:-1] == 1).all()))
     every = span and cols.size == p
     sparse = hasattr(X, "multiply")
     if sparse:
@@ -352,7 +352,10 @@ def centred_gram(X, s, offset, cols=None, total=None, rows=None, block=1024):
             else:
                 G += _times_thin(XB.T, XB[:, cols] * sB[:, None])
     m = np.asarray(X.T @ s).ravel() if total is None else total
-    # sum_i s_i (x_i - o)(x_i - o)^T = sum_i s_i x_i x_i^T - o (m - S o)^T - m o^T
-    G -= np.outer(offset, m[cols] - float(s.sum()) * offset[cols])
+    # sum_i s_i (x_i - o)(x_i - o)^T = sum_i s_i x_i x_i^T - o (m - S o)^T - m o^T; the
+    # middle term is 0 when o is the s-weighted mean (a Gram matrix's columns)
+    d = m[cols] - float(s.sum()) * offset[cols]
+    if d.any():
+        G -= np.outer(offset, d)
     G -= np.outer(m, offset[cols])
     return G
