@@ -744,11 +744,12 @@ def _working_set(gram, col_scale, l1, l2, positive, w0, gtol, max_iter, verbose,
     So the first L-BFGS-B run stops at ``_LOOSE * gtol``: it only has to find the signs;
     the later runs (if the exact step fails) go to ``gtol``. A working set of up to
     ``_NNLS_MAX_FEATURES`` features is solved by non-negative least squares instead
-    (:func:`_split_nnls`), whose solution the exact step then makes exact.
+    (:func:`_split_nnls`), whose solution the exact step then makes exact (unless it is
+    exact already).
 
     ``solved``: ``w0`` is already the exact solution for its own signs (a column working
     set's previous, smaller problem), so the first exact step starts from it instead of
-    solving for it again.
+    solving for it again (so does the step after an exact NNLS solution).
     """
     p = len(gram.c)
     w, n_iter = np.array(w0, dtype=float), 0
@@ -763,7 +764,7 @@ def _working_set(gram, col_scale, l1, l2, positive, w0, gtol, max_iter, verbose,
     while True:
         zero = not w.any()  # (no signs to step from, and the gradient is -c)
         exact = None if zero else _exact_steps(gram, l1, l2, positive, w, gradient, col_scale,
-                                               gtol, solved=solved and n_iter == 0)
+                                               gtol, solved=solved)
         if exact is not None:
             return FitResult(exact[None, :], np.array([gram.y_bar]), n_iter, True, _EXACT)
         g = -gram.c if zero else gradient(w)
@@ -806,6 +807,7 @@ def _working_set(gram, col_scale, l1, l2, positive, w0, gtol, max_iter, verbose,
         w = np.zeros(p)
         w[idx] = res.coef[0]
         message, converged = res.message, res.converged
+        solved = message == _EXACT
         if n_iter >= max_iter and not converged:
             return FitResult(w[None, :], np.array([gram.y_bar]), n_iter, False, message)
 
@@ -955,6 +957,11 @@ def _split_nnls(sub, l1, l2, positive, signs=None, gtol=None):
     many as the split, about an eighth of NNLS's cubic work. The result is the optimum
     only if no coefficient left at 0 asks for the other sign (its KKT violation, in
     ``sub``'s standardised units, above ``gtol``); otherwise ``None`` (then the split).
+
+    With one variable per coefficient (``signs``, or ``positive``) and a well-conditioned
+    ``H`` (no ridge needed), NNLS's solution solves ``H`` exactly on its nonzero
+    variables: the exact solution for its signs, returned with the message ``_EXACT``
+    (the exact step would only solve the same system again).
     """
     G, c = sub.G, sub.c
     k = len(c)
@@ -964,11 +971,16 @@ def _split_nnls(sub, l1, l2, positive, signs=None, gtol=None):
         H, rhs = G.copy(), c - l1
     else:
         H, rhs = np.block([[G, -G], [-G, G]]), np.concatenate([c - l1, -c - l1])
-    H.flat[:: len(H) + 1] += l2 + 1e-10 * G.diagonal().max(initial=0.0)
+    H.flat[:: len(H) + 1] += l2
     # LAPACK directly: scipy.linalg's wrappers cost more than these small factorisations
-    R, info = lapack.dpotrf(H, lower=False, clean=True)
-    if info != 0:
-        return None
+    R, info = (lapack.dpotrf(H, lower=False, clean=True) if signs is not None or positive
+               else (None, 1))
+    exact = info == 0 and R.diagonal().min() > 1e-7 * R.diagonal().max(initial=0.0)
+    if not exact:
+        H.flat[:: len(H) + 1] += 1e-10 * G.diagonal().max(initial=0.0)
+        R, info = lapack.dpotrf(H, lower=False, clean=True)
+        if info != 0:
+            return None
     d, info = lapack.dtrtrs(R, rhs, lower=False, trans=1)
     try:
         x, _ = nnls(R, d)
@@ -981,7 +993,8 @@ def _split_nnls(sub, l1, l2, positive, signs=None, gtol=None):
             return None
     else:
         w = x if positive else x[:k] - x[k:]
-    return FitResult(w[None, :], np.zeros(1), 1, True, "non-negative least squares.")
+    return FitResult(w[None, :], np.zeros(1), 1, True,
+                     _EXACT if exact else "non-negative least squares.")
 
 
 def _exact_steps(gram, l1, l2, positive, w, gradient, col_scale, gtol, max_steps=8,

@@ -177,7 +177,7 @@ def test_column_working_set(monkeypatch, case):
     rounds = []
     working_set = _solvers._working_set
     monkeypatch.setattr(_solvers, "_working_set",
-                        lambda gram, *a, **k: rounds.append(1) or working_set(gram, *a, **k))
+                        lambda *a, **k: rounds.append(k.get("solved")) or working_set(*a, **k))
     n, p = (300, 120) if case in ("n < 4p", "outgrown") else (600, 400)
     X, y = make_regression(n_samples=n, n_features=p,
                            n_informative=60 if case == "near the cap" else 30, noise=5.0,
@@ -194,8 +194,8 @@ def test_column_working_set(monkeypatch, case):
         sp.csr_matrix(X) if case == "sparse" else X, y, sample_weight=sw)
     assert calls and ours.converged_
     # every later round of the column working set started from its predecessor's solution
-    # ("outgrown": L-BFGS-B finished after the first round)
-    assert len(solved_starts) == len(rounds) - 1
+    # (checked exact above, as is every start from an exact NNLS solution)
+    assert all(rounds[1:]) and len(solved_starts) >= len(rounds) - 1
     assert len(rounds) >= (1 if case == "outgrown" else 2)
     # L-BFGS-B on all of X only when the working set outgrew its Gram matrix
     assert any(obj.X.shape == X.shape for obj in lbfgs_runs) == (case == "outgrown")
