@@ -326,6 +326,38 @@ def test_signed_nnls_refuses_a_wrong_sign():
     assert _split_nnls(sub, l1, l2, False, wrong, 1e-8) is None
 
 
+@pytest.mark.parametrize("alpha", [0.01, 0.05])
+def test_unchecked_solve_with_a_wrong_sign_is_solved_again(monkeypatch, alpha):
+    # A column working set's round takes NNLS's exact solution unchecked (the round's
+    # check on every feature follows). Here x1 ~ x0 correlates positively with y but its
+    # optimum is negative: the signed NNLS leaves it at 0, the check finds it violating
+    # inside the working set with nothing outside (the other columns are orthogonal to
+    # 1, x0, x1, hence to every residual), and the same working set is solved again,
+    # checked. Same optimum as Lasso.
+    from sklearn_losses import _solvers
+
+    calls = []
+    working_set = _solvers._working_set
+    monkeypatch.setattr(_solvers, "_working_set", lambda *a, **k: calls.append(
+        (len(a[0].c), k.get("check", True))) or working_set(*a, **k))
+    rng = np.random.default_rng(0)
+    n = 200
+    x0 = rng.standard_normal(n)
+    x1 = x0 + 0.3 * rng.standard_normal(n)
+    y = 3 * x0 - 2 * x1
+    B = np.column_stack([np.ones(n), x0, x1])
+    noise = rng.standard_normal((n, 18))
+    noise -= B @ np.linalg.lstsq(B, noise, rcond=None)[0]
+    X = np.column_stack([x0, x1, noise])
+    assert np.all(X[:, :2].T @ (y - y.mean()) > 0)
+    ours = LossRegressor(penalty="l1", alpha=alpha).fit(X, y)
+    ref = Lasso(alpha=alpha, tol=1e-14, max_iter=100_000).fit(X, y)
+    assert calls == [(2, False), (2, True)]
+    assert ours.converged_ and ours.coef_[1] < 0
+    assert_coef_close(ours.coef_, ref.coef_, rtol=1e-8)
+    assert np.array_equal(ours.coef_ == 0, ref.coef_ == 0)
+
+
 @pytest.mark.parametrize("q, alpha", [(0.5, 0.0), (0.2, 0.01), (0.8, 0.1)])
 def test_matches_quantile_regressor(data, q, alpha):
     X, y = data
