@@ -148,8 +148,9 @@ def _scales(loss, X, y, sample_weight, fit_intercept, n_outputs, normalizer):
         spread = np.maximum(np.abs(high - offset), np.abs(low - offset)) / col_scale
         return total * float(np.max(spread, initial=1.0))
 
-    sg0 = sg0.reshape(len(sg0), -1)
-    g0 = centred_product(Xt_sg0, sg0, offset)  # LinearObjective.coef_gradient(sg0)
+    # LinearObjective.coef_gradient(sg0); one output as vectors (see centred_product)
+    g0 = (centred_product(Xt_sg0[:, 0], sg0, offset) if sg0.ndim == 1
+          else centred_product(Xt_sg0, sg0, offset))
     largest = float(np.abs(g0 / col_scale).max(initial=0.0))
     # With all weights w_i (normalised) positive, |x_ij - offset_j| is at most the
     # column's standard deviation over sqrt(min w): terms() is at most ``bound`` (a
@@ -160,7 +161,7 @@ def _scales(loss, X, y, sample_weight, fit_intercept, n_outputs, normalizer):
              / np.sqrt(w_min)) if w_min > 0 else np.inf
     bounded = largest >= 1e-3 * bound
     scale = (largest if bounded else max(largest, 1e-3 * terms())) or 1.0
-    db0 = sg0.sum(axis=0) if fit_intercept else np.zeros(n_outputs)
+    db0 = sg0.sum(axis=0).reshape(-1) if fit_intercept else np.zeros(n_outputs)
     return offset, col_scale, scale, terms, (g0, db0, b0)
 
 
@@ -857,12 +858,12 @@ def _column_working_set(obj, c, l1, l2, positive, w0, gtol, max_iter, verbose, f
     """
     X, s, offset, col_scale = obj.X, obj.sample_weight, obj.offset, obj.col_scale
     n, p = X.shape
-    b = np.array([np.dot(s, obj.y) / np.sum(s) if obj.fit_intercept else 0.0])
+    b = np.array([np.dot(s, obj.y) / s.sum() if obj.fit_intercept else 0.0])
     w, n_iter = np.array(w0, dtype=float), 0
     order = np.flatnonzero(w)  # the working set, in the order its features joined
     largest = min(p, _GRAM_MAX_FEATURES, n // _GRAM_MIN_RATIO)
     message, converged, gram, checked = "", False, None, True
-    g = -c if not np.any(w) else obj.value_gradient(w[None, :], b)[1][0]
+    g = -c if not w.any() else obj.value_gradient(w[None, :], b)[1][0]
     while True:
         v = _kkt_violations(g + l2 * w, w, l1, positive, col_scale)
         violation = float(v.max(initial=0.0))
