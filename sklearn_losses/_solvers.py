@@ -837,16 +837,17 @@ def _column_working_set(obj, c, l1, l2, positive, w0, gtol, max_iter, verbose, f
     2 000 x 1 000, 197 nonzero coefficients, grew 16, 48, 144 and then to 432, past the
     cap (every feature in a restricted elastic-net solution is nonzero), and L-BFGS-B on
     X finished (57 ms, 2.9x ``ElasticNet``); by half near the cap, 16, 48, 144, 286, 293
-    (30 ms; with the faster early growth, 16, 64, 192, 260). Each working set's problem is solved exactly in Gram form (``n k^2`` to build for ``k``
-    columns, against ``n p k`` for the same columns of the whole matrix), and the
-    solution is checked on every feature with one ``X w`` and one ``X^T r`` (``c`` is
-    minus the data term's gradient at ``w = 0``, from :func:`_scales`): an exact NNLS
-    solution is not checked again inside the working set (``check=False``); a violation
-    found there with none outside solves the same working set again, checked. The working
-    set's columns are gathered from X once, in the order they join (a fancy-indexed copy
-    of dense X's columns cost as much as a product with them; the columns gathered
-    before are copied on as one block), and each Gram matrix carries over the columns of
-    the one before, so none is computed twice. When the working set outgrows what its
+    (30 ms; with the faster early growth, 16, 64, 192, 260). Each working set's problem
+    is solved exactly in Gram form (``n k^2`` to build for ``k`` columns, against
+    ``n p k`` for the same columns of the whole matrix), and the solution is checked on
+    every feature with one ``X w`` and one ``X^T r`` (``c`` is minus the data term's
+    gradient at ``w = 0``, from :func:`_scales`): an exact NNLS solution is not checked
+    again inside the working set (``check=False``); a violation found there with none
+    outside solves the same working set again, checked. The working set's columns are
+    gathered from X once, in the order they join (a fancy-indexed copy of dense X's
+    columns cost as much as a product with them; the columns gathered before are copied
+    on as one block), and each Gram matrix carries over the columns of the one before,
+    so none is computed twice. When the working set outgrows what its
     Gram matrix pays for, L-BFGS-B on all of X finishes, warm-started.
 
     A dense solution ahead (nine in ten features violate at ``w = 0``, or the working
