@@ -354,15 +354,17 @@ def _whole_gram(obj, c, cache):
 def _kkt_violations(g, w, l1, positive, col_scale):
     """Per-coefficient violation of the optimality conditions of ``f(w) + l1 |w|_1``
     (``w >= 0`` with ``positive``) given the smooth part's gradient ``g``, for
-    standardised features (the unit of ``gtol``)."""
+    standardised features (the unit of ``gtol``); ``w=None`` for ``w = 0``."""
     zero = np.maximum(-g - l1, 0.0) if positive else np.maximum(np.abs(g) - l1, 0.0)
+    if w is None:
+        return zero / col_scale
     return np.where(w != 0, np.abs(g + l1 * np.sign(w)), zero) / col_scale
 
 
 def _zero_is_optimal(g0, db0, l1, positive, col_scale, gtol):
     """Whether ``w = 0`` with the intercept-only intercept is the optimum: the data
     term's (sub)gradient there lies within the L1 penalty's, and the intercept's is 0."""
-    violation = _kkt_violations(g0, np.zeros_like(g0), l1, positive, col_scale).max(initial=0.0)
+    violation = _kkt_violations(g0, None, l1, positive, col_scale).max(initial=0.0)
     return max(float(violation), float(np.abs(db0).max(initial=0.0))) <= gtol
 
 
@@ -775,7 +777,7 @@ def _working_set(gram, col_scale, l1, l2, positive, w0, gtol, max_iter, verbose,
         if exact is not None:
             return FitResult(exact[None, :], np.array([gram.y_bar]), n_iter, True, _EXACT)
         g = -gram.c if zero else gradient(w)
-        v = _kkt_violations(g, w, l1, positive, col_scale)
+        v = _kkt_violations(g, None if zero else w, l1, positive, col_scale)
         violation = float(v.max(initial=0.0))
         if violation <= gtol and n_iter > 0:
             return FitResult(w[None, :], np.array([gram.y_bar]), n_iter, True, message)
@@ -864,9 +866,11 @@ def _column_working_set(obj, c, l1, l2, positive, w0, gtol, max_iter, verbose, f
     order = np.flatnonzero(w)  # the working set, in the order its features joined
     largest = min(p, _GRAM_MAX_FEATURES, n // _GRAM_MIN_RATIO)
     message, converged, gram, checked = "", False, None, True
-    g = -c if not w.any() else obj.value_gradient(w[None, :], b)[1][0]
+    zero = not w.any()
+    g = -c if zero else obj.value_gradient(w[None, :], b)[1][0]
     while True:
-        v = _kkt_violations(g + l2 * w, w, l1, positive, col_scale)
+        v = (_kkt_violations(g, None, l1, positive, col_scale) if zero
+             else _kkt_violations(g + l2 * w, w, l1, positive, col_scale))
         violation = float(v.max(initial=0.0))
         if n_iter > 0 and (violation <= gtol or n_iter >= max_iter):
             return FitResult(w[None, :], b, n_iter, violation <= gtol, message)
@@ -924,7 +928,7 @@ def _column_working_set(obj, c, l1, l2, positive, w0, gtol, max_iter, verbose, f
                            max_iter - n_iter, verbose, floor, solved=message == _EXACT,
                            check=checked)
         n_iter += max(res.n_iter, 1)
-        w = np.zeros(p)
+        w, zero = np.zeros(p), False
         w[order] = w_ws = res.coef[0]
         message, converged = res.message, res.converged
         # the data term's gradient on every feature: X w from the working set's columns
