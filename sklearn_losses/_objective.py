@@ -17,6 +17,7 @@ Conventions
 """
 
 import numpy as np
+from sklearn.utils import assert_all_finite
 
 
 class LinearObjective:
@@ -125,34 +126,51 @@ def column_statistics(X, sample_weight, fit_intercept, V=None, block=65536):
     preconditioner), and ``X.T @ V`` of shape ``(n_features, k)`` for an
     ``(n_samples, k)`` ``V`` (``k = 0`` by default). No temporary copy of X, dense or
     sparse.
+
+    A fit validates X without scikit-learn's finiteness check (a pass over X of its
+    own): a NaN or an infinity in X makes these sums non-finite, and then
+    :func:`check_finite` raises scikit-learn's error.
     """
     n, p = X.shape
     w = normalised_weights(sample_weight)
     V = np.zeros((n, 0)) if V is None else V.reshape(n, -1)
-    if hasattr(X, "multiply"):
-        first, XtV = np.asarray(X.T @ w).ravel(), np.asarray(X.T @ V).reshape(p, -1)
-        if X.has_canonical_format:
-            # squared entries on X's own index arrays (X.multiply(X) builds a new
-            # matrix, and its temporaries reach twice the size of X)
-            squared = type(X)((X.data ** 2, X.indices, X.indptr), shape=X.shape, copy=False)
-        else:  # duplicate entries: square their sums
-            squared = X.multiply(X)
-        second = np.asarray(squared.T @ w).ravel()
-    else:
-        A = np.empty((n, 1 + V.shape[1]))
-        A[:, 0], A[:, 1:] = w, V
-        sums, second = np.zeros((A.shape[1], p)), np.zeros(p)
-        rows = -(-n // -(-n * p // max(block, 1)))  # equal blocks of at most ``block``
-        squares = np.empty((min(rows, n), p))
-        for start in range(0, n, rows):
-            B, AB = X[start: start + rows], A[start: start + rows]
-            sums += AB.T @ B
-            second += AB[:, 0] @ np.multiply(B, B, out=squares[: len(B)])
-        first, XtV = sums[0], sums[1:].T
+    # a NaN or an infinity in X (0 * inf, inf - inf) makes them NaN without a warning:
+    # check_finite then raises
+    with np.errstate(invalid="ignore"):
+        if hasattr(X, "multiply"):
+            first, XtV = np.asarray(X.T @ w).ravel(), np.asarray(X.T @ V).reshape(p, -1)
+            if X.has_canonical_format:
+                # squared entries on X's own index arrays (X.multiply(X) builds a new
+                # matrix, and its temporaries reach twice the size of X)
+                squared = type(X)((X.data ** 2, X.indices, X.indptr), shape=X.shape, copy=False)
+            else:  # duplicate entries: square their sums
+                squared = X.multiply(X)
+            second = np.asarray(squared.T @ w).ravel()
+        else:
+            A = np.empty((n, 1 + V.shape[1]))
+            A[:, 0], A[:, 1:] = w, V
+            sums, second = np.zeros((A.shape[1], p)), np.zeros(p)
+            rows = -(-n // -(-n * p // max(block, 1)))  # equal blocks of at most ``block``
+            squares = np.empty((min(rows, n), p))
+            for start in range(0, n, rows):
+                B, AB = X[start: start + rows], A[start: start + rows]
+                sums += AB.T @ B
+                second += AB[:, 0] @ np.multiply(B, B, out=squares[: len(B)])
+            first, XtV = sums[0], sums[1:].T
+    check_finite(X, first, second)
     offset = first if fit_intercept else np.zeros(p)
     scale = np.sqrt(np.maximum(second - offset**2, 0.0))
     col_scale = np.where(scale > 1e-12 * (1 + np.abs(offset)), scale, 1.0)
     return offset, col_scale, XtV
+
+
+def check_finite(X, *sums):
+    """Raise scikit-learn's ``ValueError`` for a NaN or an infinity in ``X`` when one of
+    ``sums`` (products of X's entries with finite weights, computed by a solver anyway)
+    is not finite: X's finiteness check fused into a pass the solver makes (scikit-learn's
+    own is a sum over X, 3-5 % of a Lasso fit at 2 000 rows, measured here)."""
+    if not all(np.isfinite(v).all() for v in sums):
+        assert_all_finite(X, input_name="X")
 
 
 def column_extremes(X):

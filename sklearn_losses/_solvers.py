@@ -45,7 +45,7 @@ from scipy.optimize import Bounds, linprog, lsq_linear, minimize, nnls
 from sklearn.exceptions import ConvergenceWarning
 from threadpoolctl import ThreadpoolController  # a dependency of scikit-learn
 
-from ._objective import (Gram, LinearObjective, centred_gram, centred_product,
+from ._objective import (Gram, LinearObjective, centred_gram, centred_product, check_finite,
                          column_extremes, column_statistics, normalised_weights)
 from .penalties import penalty_value
 
@@ -703,9 +703,13 @@ def _first_normal_equations(X, y, sample_weight, fit_intercept, normalizer, l2, 
     are computed (the latter kept in ``cache`` for refits).
     """
     s = normalised_weights(sample_weight, normalizer)
-    offset = np.asarray(X.T @ s).ravel() / np.sum(s) if fit_intercept else np.zeros(X.shape[1])
-    cache["gram"] = Gram(X, y, s, offset, fit_intercept)
-    return offset, _normal_equations(cache["gram"], l2)
+    with np.errstate(invalid="ignore"):  # X's finiteness, as in column_statistics
+        offset = (np.asarray(X.T @ s).ravel() / np.sum(s) if fit_intercept
+                  else np.zeros(X.shape[1]))
+        check_finite(X, offset)
+        cache["gram"] = gram = Gram(X, y, s, offset, fit_intercept)
+        check_finite(X, gram.c)  # (without an intercept, the offset is no sum over X)
+    return offset, _normal_equations(gram, l2)
 
 
 def _solve_spd(A, rhs):

@@ -44,9 +44,11 @@ class _LossLinearModel(BaseEstimator):
     }
 
     def _validate_data_xy(self, X, y, **kwargs):
+        # X's finiteness is checked by the solver, on sums over X it computes anyway
+        # (_objective.check_finite; the same ValueError), instead of a pass of its own
         return validate_data(
             self, X, y, accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32],
-            **kwargs,
+            ensure_all_finite=False, **kwargs,
         )
 
     def _sample_weight(self, sample_weight, X):

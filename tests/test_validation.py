@@ -5,6 +5,7 @@ The table ``CASES`` is the source of the error table in docs/user_guide.rst.
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from sklearn.exceptions import NotFittedError
 
 from sklearn_losses import (
@@ -122,3 +123,28 @@ def test_error_table_in_docs_is_complete():
     text = guide.read_text()
     missing = [case for case, *_ in CASES if case not in text]
     assert not missing, f"add these cases to the error table in {guide.name}: {missing}"
+
+
+FITS = {
+    "ridge, first fit": lambda X: LossRegressor(alpha=0.1).fit(X, y),
+    "ridge without intercept": lambda X: LossRegressor(alpha=0.1, fit_intercept=False).fit(X, y),
+    "lasso": lambda X: LossRegressor(penalty="l1", alpha=0.01).fit(X, y),
+    "lasso, zero weight on the bad row": lambda X: LossRegressor(penalty="l1", alpha=0.01).fit(
+        X, y, sample_weight=with_value(np.ones(30), 1, 0.0)),
+    "sparse lasso": lambda X: LossRegressor(penalty="l1", alpha=0.01).fit(sp.csr_matrix(X), y),
+    "huber": lambda X: LossRegressor(Huber(), penalty="l1", alpha=0.01).fit(X, y),
+    "quantile": lambda X: LossRegressor(Quantile(), alpha=0.01).fit(X, y),
+    "log loss": lambda X: LossClassifier().fit(X, labels),
+    "hinge": lambda X: LossClassifier("hinge", fit_intercept=False).fit(X, labels),
+}
+
+
+@pytest.mark.parametrize("value", [np.nan, np.inf, -np.inf])
+@pytest.mark.parametrize("fit", FITS.values(), ids=FITS.keys())
+def test_non_finite_X_is_found_by_the_solver(fit, value):
+    # A fit checks X's finiteness on the sums over X its solver computes anyway (no pass
+    # over X of its own): every solver path raises scikit-learn's error, and no numpy
+    # warning comes first (warnings are errors in this suite). Row 1 holds the value.
+    bad = with_value(X, 4, value)
+    with pytest.raises(ValueError, match="Input X contains (NaN|infinity)"):
+        fit(bad)
