@@ -254,9 +254,11 @@ def solve(loss, X, y, sample_weight, *, l1, l2, fit_intercept, positive, solver,
     """Minimise the penalised objective; return a :class:`FitResult`.
 
     ``coef_init``/``intercept_init`` (shapes ``(n_outputs, n_features)``, ``(n_outputs,)``)
-    give the starting point. A ``ConvergenceWarning`` is raised when the optimality
-    conditions do not hold to ``tol`` within ``max_iter``. ``cache`` (a dict) keeps what
-    refits on the same data reuse: tolerance scales, Gram columns.
+    give the starting point; ``intercept_init=None`` starts from the intercept-only
+    optimum (computed once, with the tolerance scales: for losses without a closed form
+    it is a scalar minimisation over all samples). A ``ConvergenceWarning`` is raised
+    when the optimality conditions do not hold to ``tol`` within ``max_iter``. ``cache``
+    (a dict) keeps what refits on the same data reuse: tolerance scales, Gram columns.
     """
     solver = choose_solver(loss, l2, solver)
     cache = {} if cache is None else cache
@@ -266,13 +268,13 @@ def solve(loss, X, y, sample_weight, *, l1, l2, fit_intercept, positive, solver,
             offset, result = _first_normal_equations(X, y, sample_weight, fit_intercept,
                                                      normalizer, l2, cache)
         else:
-            offset, col_scale, scale, terms, _ = problem_scales(
+            offset, col_scale, scale, terms, (_, _, b_zero) = problem_scales(
                 loss, X, y, sample_weight, fit_intercept, n_outputs, normalizer, cache)
             obj = LinearObjective(loss.loss_gradient, X, y, sample_weight, fit_intercept,
                                   n_outputs, normalizer, offset=offset, col_scale=col_scale)
             # The solvers work with the intercept of implicitly centred data (see
             # LinearObjective).
-            b_init = intercept_init + coef_init @ offset
+            b_init = (b_zero if intercept_init is None else intercept_init) + coef_init @ offset
             gtol = tol * scale
 
             def floor():  # needed only when a line search stalls

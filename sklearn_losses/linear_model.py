@@ -10,7 +10,7 @@ from sklearn.utils.multiclass import check_classification_targets, type_of_targe
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
 from ._compat import Interval, StrOptions, _check_sample_weight
-from ._solvers import SOLVERS, intercept_only, solve
+from ._solvers import SOLVERS, solve
 from .losses import CLASSIFICATION_LOSSES, REGRESSION_LOSSES, Loss, resolve_loss
 from .penalties import penalty_strengths
 
@@ -59,7 +59,8 @@ class _LossLinearModel(BaseEstimator):
 
     def _start(self, loss, y, sw, n_features, n_outputs, index=None):
         """Starting point: the previous solution with warm_start, else w = 0 and the
-        intercept-only optimum."""
+        intercept-only optimum (``None``: the solver computes it once, with its
+        tolerance scales)."""
         if self.warm_start and hasattr(self, "coef_"):
             coef = np.atleast_2d(self.coef_).astype(np.float64)
             intercept = np.atleast_1d(self.intercept_).astype(np.float64)
@@ -67,8 +68,7 @@ class _LossLinearModel(BaseEstimator):
                 coef, intercept = coef[index: index + n_outputs], intercept[index: index + n_outputs]
             if coef.shape == (n_outputs, n_features):
                 return coef, (intercept if self.fit_intercept else np.zeros(n_outputs))
-        b0 = intercept_only(loss, y, sw, self.fit_intercept, n_outputs)
-        return np.zeros((n_outputs, n_features)), b0
+        return np.zeros((n_outputs, n_features)), None
 
     def _fit_problems(self, X, problems, loss, normalizer, squeeze):
         """Solve each ``(y_encoded, weights, n_outputs, cache)`` problem (the cache keeps
