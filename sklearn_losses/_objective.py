@@ -142,7 +142,8 @@ def column_statistics(X, sample_weight, fit_intercept, V=None, block=65536):
             if X.has_canonical_format:
                 # squared entries on X's own index arrays (X.multiply(X) builds a new
                 # matrix, and its temporaries reach twice the size of X)
-                squared = type(X)((X.data ** 2, X.indices, X.indptr), shape=X.shape, copy=False)
+                squared = type(X)((X.data ** 2, X.indices, X.indptr), shape=X.shape,
+                                  copy=False)
             else:  # duplicate entries: square their sums
                 squared = X.multiply(X)
             second = np.asarray(squared.T @ w).ravel()
