@@ -708,9 +708,8 @@ def _first_normal_equations(X, y, sample_weight, fit_intercept, normalizer, l2, 
     with np.errstate(invalid="ignore"):  # X's finiteness, as in column_statistics
         offset = (np.asarray(X.T @ s).ravel() / np.sum(s) if fit_intercept
                   else np.zeros(X.shape[1]))
-        check_finite(X, offset)
         cache["gram"] = gram = Gram(X, y, s, offset, fit_intercept)
-        check_finite(X, gram.c)  # (without an intercept, the offset is no sum over X)
+        check_finite(X, offset, gram.c)  # (without an intercept, only c sums over X)
     return offset, _normal_equations(gram, l2)
 
 
@@ -722,13 +721,18 @@ def _solve_spd(A, rhs):
     wrappers, several times the arithmetic (measured here at 20 x 20)."""
     if len(A) == 0:
         return np.zeros_like(rhs, dtype=float)
-    factor, info = lapack.dpotrf(A, lower=False, clean=False)
+    factor = _cholesky(A)
+    return None if factor is None else lapack.dpotrs(factor, rhs)[0]
+
+
+def _cholesky(A):
+    """The upper Cholesky factor of ``A``; ``None`` if ``A`` is singular to working
+    precision (see :func:`_solve_spd`)."""
+    factor, info = lapack.dpotrf(A, lower=False, clean=True)
     if info != 0:
         return None
     diagonal = factor.diagonal()  # a Cholesky factor's diagonal is positive
-    if diagonal.min() <= 1e-7 * diagonal.max():
-        return None
-    return lapack.dpotrs(factor, rhs)[0]
+    return None if diagonal.min() <= 1e-7 * diagonal.max() else factor
 
 
 _LOOSE = 100.0
@@ -807,10 +811,6 @@ def _working_set(gram, col_scale, l1, l2, positive, w0, gtol, max_iter, verbose,
                 signs = np.where(w[idx] != 0, np.sign(w[idx]), np.where(g[idx] > 0, -1.0, 1.0))
                 res = _split_nnls(sub, l1, l2, False, signs, run_gtol if check else None)
             res = res or _split_nnls(sub, l1, l2, positive)
-            if not check and res is not None and res.message == _EXACT:
-                w = np.zeros(p)
-                w[idx] = res.coef[0]
-                return FitResult(w[None, :], np.array([gram.y_bar]), n_iter + 1, True, _EXACT)
         if res is None:
             # too many features for NNLS: exact steps from the signs the new ones ask for
             # (their columns are known now), before L-BFGS-B
@@ -827,6 +827,8 @@ def _working_set(gram, col_scale, l1, l2, positive, w0, gtol, max_iter, verbose,
         w[idx] = res.coef[0]
         message, converged = res.message, res.converged
         solved = message == _EXACT
+        if solved and not check:  # an exact NNLS solution, checked by the caller
+            return FitResult(w[None, :], np.array([gram.y_bar]), n_iter, True, _EXACT)
         if n_iter >= max_iter and not converged:
             return FitResult(w[None, :], np.array([gram.y_bar]), n_iter, False, message)
 
@@ -875,8 +877,8 @@ def _column_working_set(obj, c, l1, l2, positive, w0, gtol, max_iter, verbose, f
     zero = not w.any()
     g = -c if zero else obj.value_gradient(w[None, :], b)[1][0]
     while True:
-        v = (_kkt_violations(g, None, l1, positive, col_scale) if zero
-             else _kkt_violations(g + l2 * w, w, l1, positive, col_scale))
+        v = _kkt_violations(g if zero else g + l2 * w, None if zero else w, l1, positive,
+                            col_scale)
         violation = float(v.max(initial=0.0))
         if n_iter > 0 and (violation <= gtol or n_iter >= max_iter):
             return FitResult(w[None, :], b, n_iter, violation <= gtol, message)
@@ -1006,9 +1008,8 @@ def _split_nnls(sub, l1, l2, positive, signs=None, gtol=None):
         H, rhs = np.block([[G, -G], [-G, G]]), np.concatenate([c - l1, -c - l1])
     H.flat[:: len(H) + 1] += l2
     # LAPACK directly: scipy.linalg's wrappers cost more than these small factorisations
-    R, info = (lapack.dpotrf(H, lower=False, clean=True) if signs is not None or positive
-               else (None, 1))
-    exact = info == 0 and R.diagonal().min() > 1e-7 * R.diagonal().max(initial=0.0)
+    R = _cholesky(H) if signs is not None or positive else None  # (split: singular)
+    exact = R is not None
     if not exact:
         H.flat[:: len(H) + 1] += 1e-10 * G.diagonal().max(initial=0.0)
         R, info = lapack.dpotrf(H, lower=False, clean=True)
