@@ -69,6 +69,12 @@ def pairs(n):
          LossRegressor(penalty="l1", alpha=0.01), Lasso(alpha=0.01)),
         ("ElasticNet", "reg", "squared_error", "elasticnet", 0.01,
          LossRegressor(penalty="elasticnet", alpha=0.01), ElasticNet(alpha=0.01)),
+        # the target as generated (standard deviation 100-800 here) and scikit-learn's
+        # default alpha: denser solutions, the usual case when y is not standardised
+        ("Lasso raw y", "raw", "squared_error", "l1", 1.0,
+         LossRegressor(penalty="l1", alpha=1.0), Lasso(alpha=1.0)),
+        ("ElasticNet raw y", "raw", "squared_error", "elasticnet", 1.0,
+         LossRegressor(penalty="elasticnet", alpha=1.0), ElasticNet(alpha=1.0)),
         ("Ridge", "reg", "squared_error", "l2", 1.0,
          LossRegressor(penalty="l2", alpha=1.0), Ridge(alpha=n * 1.0)),
         ("LogisticRegression lbfgs", "bin", "log_loss", "l2", a,
@@ -122,9 +128,10 @@ def optional_pairs(n):
 
 
 def make_data(kind, n, p, sparse=False):
-    if kind == "reg":
+    if kind in ("reg", "raw"):
         X, y = make_regression(n, p, n_informative=max(p // 5, 1), noise=5.0, random_state=0)
-        y = y / np.std(y)
+        if kind == "reg":
+            y = y / np.std(y)
     else:
         X, y = make_classification(n, p, n_informative=max(p // 5, 2),
                                    n_classes=3 if kind == "multi" else 2, random_state=0)

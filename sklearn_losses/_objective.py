@@ -285,6 +285,17 @@ class Gram:
         gram.carry(self)
         return gram
 
+    def kept(self, keep):
+        """The Gram matrix of the features where ``keep`` (a mask) is True: their columns
+        of X (a copy), the moments of ``y`` shared, the entries computed here carried."""
+        idx = np.flatnonzero(keep)
+        gram = Gram(self.X[:, idx], None, self.s, self.offset[idx], None, c=self.c[idx],
+                    moments=(self.S, self.y_bar, self.q))
+        known = self._known[idx]
+        gram._G[known] = self._G[idx[known]][:, idx]
+        gram._known[:] = known
+        return gram
+
     def carry(self, previous):
         """Take over the columns ``previous`` has computed: a Gram matrix of the same data
         on this one's first features. The columns of the features new here are computed

@@ -892,8 +892,9 @@ def _column_working_set(obj, c, l1, l2, positive, w0, gtol, max_iter, verbose, f
         grow = np.flatnonzero(_joining(v, violating, _growth_limit(w, 3 if fast else 2)))
         if order.size + grow.size > largest:
             if order.size >= largest:
-                # full: its zero coefficients leave, and its Gram matrix starts again
-                order, gram = order[w[order] != 0], None
+                # full: its zero coefficients leave (their Gram columns with them)
+                keep = w[order] != 0
+                order, gram = order[keep], gram.kept(keep)
             room = largest - order.size
             if room > 0:  # near the cap: grow by half as many, at most to the cap
                 grow = np.flatnonzero(_joining(v, violating, min(_growth_limit(w, 1), room)))

@@ -260,6 +260,17 @@ def test_gram_carry_equals_a_fresh_gram(weights):
     np.testing.assert_allclose(grown.matrix(), fresh.matrix(), rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose([grown.S, grown.y_bar, grown.q],
                                [fresh.S, fresh.y_bar, fresh.q], rtol=1e-12)
+    # kept(): some features leave (a full column working set's zero coefficients); the
+    # rest keep the entries computed for them, and a later column is computed as fresh
+    keep = np.zeros(40, dtype=bool)
+    keep[[0, 3, 7, 25, 30, 39]] = True
+    kept = small.grown(X, offset, fresh.c).kept(keep)  # columns 1, 3, 25-39 known
+    assert np.array_equal(kept._known, [False, True, False, True, True, True])
+    np.testing.assert_allclose(kept.rows([1, 3]), fresh.rows([3, 25])[:, keep],
+                               rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(kept.matrix(), fresh.matrix()[np.ix_(keep, keep)],
+                               rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(kept.c, fresh.c[keep], rtol=1e-12)
 
 
 def test_exact_steps_drop_a_flipped_sign():
