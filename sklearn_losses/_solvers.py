@@ -904,8 +904,10 @@ def _column_working_set(obj, c, l1, l2, positive, w0, gtol, max_iter, verbose, f
         if order.size + grow.size > largest:
             break
         # a dense solution ahead (see the docstring): nine in ten features violate at the
-        # start, or the working set would pass half of them
-        dense = (2 * (order.size + grow.size) > p if order.size
+        # start, or the working set would pass half of them with new columns that are
+        # half the whole matrix's (a few more columns cost less than all of them)
+        total = order.size + grow.size
+        dense = (2 * total > p and 4 * grow.size * total >= p * p if order.size
                  else 10 * np.count_nonzero(violating) > 9 * p)
         if dense and _p_by_p_pays(n, p):
             whole = _whole_gram(obj, c, cache)
