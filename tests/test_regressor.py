@@ -143,14 +143,16 @@ def test_gram_working_set_with_or_without_nnls(monkeypatch, positive, nnls):
 
 
 @pytest.mark.parametrize("case", ["p > 300", "n < 4p", "sparse", "weights", "positive",
-                                  "elasticnet", "outgrown", "near the cap"])
+                                  "elasticnet", "outgrown", "near the cap", "n << p"])
 def test_column_working_set(monkeypatch, case):
     # Beyond the Gram form (p > 300, or fewer than 4 samples per feature) an L1 part is
     # solved on a working set of X's columns in Gram form, checked on every feature;
     # a working set that outgrows its Gram matrix ("outgrown": at most 20 columns here)
     # is finished by L-BFGS-B on X; "near the cap" (120 columns here), growth by 2x the
     # nonzero coefficients would pass it: the set grows to the cap, and when it is full
-    # its zero coefficients leave to make room (then it suffices).
+    # its zero coefficients leave to make room (then it suffices); "n << p" (60 x 400),
+    # the set's cap is n (a Lasso solution has fewer nonzero coefficients than samples),
+    # and a full set drops its zeros again and again, solved exactly each time.
     # Same optimum and zeros as Lasso / ElasticNet.
     from sklearn_losses import _solvers
 
@@ -178,7 +180,8 @@ def test_column_working_set(monkeypatch, case):
     working_set = _solvers._working_set
     monkeypatch.setattr(_solvers, "_working_set",
                         lambda *a, **k: rounds.append(k.get("solved")) or working_set(*a, **k))
-    n, p = (300, 120) if case in ("n < 4p", "outgrown") else (600, 400)
+    n, p = {"n < 4p": (300, 120), "outgrown": (300, 120), "n << p": (60, 400)}.get(case,
+                                                                                (600, 400))
     X, y = make_regression(n_samples=n, n_features=p,
                            n_informative=60 if case == "near the cap" else 30, noise=5.0,
                            random_state=2)
