@@ -8,7 +8,8 @@ For each pair: median fit time of interleaved repeats (at least ``--repeats``, m
 fast pairs), the ratio ours / theirs, the objective each reaches (recomputed by one
 shared function) and the relative gap to the better one, and our peak memory beyond X
 relative to the size of X (tracemalloc). Also
-the fit-time growth in n and in p with the fitted log-log slope. Writes
+the fit-time growth in n and in p with the fitted log-log slope, a sparse problem and
+Lasso / elastic net with ten times more features than samples. Writes
 ``benchmarks/RESULTS.md`` with the machine, library versions and BLAS (threadpoolctl).
 
 Where skglm and glum are installed (``pip install skglm glum``; not dependencies of the
@@ -246,6 +247,12 @@ def main(argv=None):
         X, y = make_data("bin", 20000, 2000, sparse=True)
         for name, kind, loss, penalty, alpha, ours, theirs in pairs(20000):
             if name in ("LogisticRegression lbfgs", "LinearSVC squared hinge"):
+                report(compare(name, kind, loss, penalty, alpha, ours, theirs, X, y,
+                               args.repeats))
+        # and far more features than samples (where L1 models are used most)
+        for name, kind, loss, penalty, alpha, ours, theirs in pairs(200):
+            if name.startswith(("Lasso", "ElasticNet")):
+                X, y = make_data(kind, 200, 2000)
                 report(compare(name, kind, loss, penalty, alpha, ours, theirs, X, y,
                                args.repeats))
         grow = growth(args.repeats)
