@@ -737,6 +737,7 @@ def _cholesky(A):
 
 _LOOSE = 100.0
 _EXACT = "exact solution for the signs of the coefficients."
+_NNLS = "non-negative least squares."
 
 
 def _working_set(gram, col_scale, l1, l2, positive, w0, gtol, max_iter, verbose, floor,
@@ -845,7 +846,8 @@ def _column_working_set(obj, c, l1, l2, positive, w0, gtol, max_iter, verbose, f
     the cap (below), when that would pass the cap, and once full, its zero coefficients
     leave to make room, their Gram columns with them (:meth:`Gram.kept`; computing the
     rest again cost Lasso with an unscaled y at 2 000 x 1 000, alpha 0.1, 13-17 % of its
-    fit), as long as its problem was solved exactly (else the rounds could cycle). The
+    fit), as long as its problem was solved exactly (by NNLS or an exact step; L-BFGS-B's
+    inexact solutions could make the rounds cycle). The
     cap is 300 features, and without an L2 part at most as many as samples: a Lasso
     solution has fewer nonzero coefficients than samples (an elastic-net one may have
     more, and its restricted system stays definite), and with n << p the set fills and
@@ -905,9 +907,10 @@ def _column_working_set(obj, c, l1, l2, positive, w0, gtol, max_iter, verbose, f
         grow = np.flatnonzero(_joining(v, violating, _growth_limit(w, 3 if fast else 2)))
         if order.size + grow.size > largest:
             if order.size >= largest:
-                if message != _EXACT:
-                    # full, and its own problem was not solved exactly: dropping zeros
-                    # and adding violators could cycle; L-BFGS-B on X finishes (below)
+                if message not in (_EXACT, _NNLS):
+                    # full, and its own problem was not solved exactly (L-BFGS-B):
+                    # dropping zeros and adding violators could cycle; L-BFGS-B on X
+                    # finishes (below)
                     break
                 # full: its zero coefficients leave (their Gram columns with them)
                 keep = w[order] != 0
@@ -1055,7 +1058,7 @@ def _split_nnls(sub, l1, l2, positive, signs=None, gtol=None):
     else:
         w = x if positive else x[:k] - x[k:]
     return FitResult(w[None, :], np.zeros(1), 1, True,
-                     _EXACT if exact else "non-negative least squares.")
+                     _EXACT if exact else _NNLS)
 
 
 def _exact_steps(gram, l1, l2, positive, w, gradient, col_scale, gtol, max_steps=8,
