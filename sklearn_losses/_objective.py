@@ -320,6 +320,34 @@ class Gram:
         return _GramRestriction(self.rows(idx)[:, idx], self.c[idx], self.q, col_scale[idx])
 
 
+class SampleSpace:
+    r"""The half squared error with an L2 part (``l2 > 0``) in the samples' space, for more
+    nonzero coefficients than samples (an elastic net with n << p), in the terms of
+    :class:`Gram` (``c``, the implicit centring) without a ``k x k`` matrix: with
+    :math:`A = S^{1/2} (X_F - o_F)` for the ``k`` features ``F``, the Gram block is
+    :math:`A^T A`, and :math:`(A^T A + l_2 I)^{-1} = (I - A^T (A A^T + l_2 I)^{-1} A) / l_2`
+    (Woodbury) needs an ``n x n`` system only."""
+
+    def __init__(self, obj, c):
+        self.obj, self.c = obj, c
+        self.root = np.sqrt(obj.sample_weight)
+
+    def known(self, mask):
+        """Every column is at hand (X's own)."""
+        return True
+
+    def columns(self, F):
+        """:math:`A = S^{1/2} (X_F - o_F)`, dense ``(n, len(F))``."""
+        X = self.obj.X
+        X_F = X[:, F].toarray() if hasattr(X, "multiply") else np.take(X, F, axis=1)
+        return (X_F - self.obj.offset[F]) * self.root[:, None]
+
+    def gradient(self, w, l2, F, A):
+        """The smooth part's gradient ``G w - c + l2 w`` for ``w`` nonzero on ``F`` only,
+        from ``A`` (:meth:`columns` of ``F``): one product with X."""
+        return self.obj.coef_gradient(self.root * (A @ w[F]))[0] - self.c + l2 * w
+
+
 class _GramRestriction:
     n_outputs, fit_intercept = 1, False
 

@@ -45,7 +45,7 @@ from scipy.optimize import Bounds, linprog, lsq_linear, minimize, nnls
 from sklearn.exceptions import ConvergenceWarning
 from threadpoolctl import ThreadpoolController  # a dependency of scikit-learn
 
-from ._objective import (Gram, LinearObjective, centred_gram, centred_product, check_finite,
+from ._objective import (Gram, LinearObjective, SampleSpace, centred_gram, centred_product, check_finite,
                          column_extremes, column_statistics, normalised_weights)
 from .penalties import penalty_value
 
@@ -888,7 +888,7 @@ def _column_working_set(obj, c, l1, l2, positive, w0, gtol, max_iter, verbose, f
     w, n_iter = np.array(w0, dtype=float), 0
     order = np.flatnonzero(w)  # the working set, in the order its features joined
     largest = min(p, _GRAM_MAX_FEATURES, n if l2 == 0 else p)
-    message, converged, gram, checked = "", False, None, True
+    message, converged, gram, checked, sampled = "", False, None, True, False
     zero = not w.any()
     g = -c if zero else obj.value_gradient(w[None, :], b)[1][0]
     while True:
@@ -905,6 +905,15 @@ def _column_working_set(obj, c, l1, l2, positive, w0, gtol, max_iter, verbose, f
         # small working sets grow faster (see _FAST_GROWTH)
         fast = np.count_nonzero(w) <= _FAST_GROWTH
         grow = np.flatnonzero(_joining(v, violating, _growth_limit(w, 3 if fast else 2)))
+        if l2 > 0 and np.count_nonzero(w) > n and n <= _SAMPLE_SPACE_MAX and not sampled:
+            # more nonzero coefficients than samples (an elastic net with n << p): exact
+            # steps in the samples' space (see _SAMPLE_SPACE_MAX), once, from the signs
+            # here and those the joining features' gradients ask for
+            sampled = True
+            exact = _sample_space_steps(obj, c, l1, l2, positive, w, g, grow, col_scale,
+                                        gtol)
+            if exact is not None:
+                return FitResult(exact[None, :], b, n_iter + 1, True, _EXACT)
         if order.size + grow.size > largest:
             if order.size >= largest:
                 if message not in (_EXACT, _NNLS):
@@ -981,6 +990,14 @@ def _column_working_set(obj, c, l1, l2, positive, w0, gtol, max_iter, verbose, f
 # and with an unscaled y, 1 000 iterations unconverged (the result 19 % above the
 # optimum) -> converged in 107.
 _NNLS_MAX_FEATURES = 256
+# An elastic net with more nonzero coefficients than samples takes its exact steps in the
+# samples' space (n x n systems, Woodbury: SampleSpace) for up to this many samples;
+# such a solution grew a column working set to its cap, 300 features, and L-BFGS-B on X
+# finished. Measured here (unscaled y): 50 x 350, 304 nonzero, 24 -> 2 ms; 100 x 1 000,
+# 834 nonzero, 129 -> 10 ms; 100 x 5 000, 3 539 nonzero, 225 -> 24 ms (0.1x ElasticNet);
+# 200 x 2 000, 1 680 nonzero, 218 -> 52 ms. At 500 x 2 000 its steps cost more than
+# L-BFGS-B on X (n^2 k each).
+_SAMPLE_SPACE_MAX = 256
 _GROW_MIN = 16
 # A column working set with at most this many nonzero coefficients grows by 3x instead of
 # 2x: the Gram columns of so few features cost little next to a round's passes over X
@@ -1062,7 +1079,7 @@ def _split_nnls(sub, l1, l2, positive, signs=None, gtol=None):
 
 
 def _exact_steps(gram, l1, l2, positive, w, gradient, col_scale, gtol, max_steps=8,
-                 solved=False):
+                 solved=False, step=None):
     """The exact optimum reached from the signs of ``w`` by a few exact steps, or ``None``.
 
     After each step (:func:`_exact_step`) the coefficients whose sign the step changed
@@ -1073,11 +1090,14 @@ def _exact_steps(gram, l1, l2, positive, w, gradient, col_scale, gtol, max_steps
     ``max_steps`` steps, or more violators than the working set's growth would admit
     whose Gram columns are not known yet (a cold start far from the optimum: they would
     be computed for a step that is likely to fail) end the attempt. With ``solved``, ``w``
-    is the first step's result already (the exact solution for its signs).
+    is the first step's result already (the exact solution for its signs). ``step`` is
+    :func:`_exact_step` by default (:func:`_sample_space_step` for a
+    :class:`SampleSpace`).
     """
-    for step in range(max_steps):
-        stepped = ((w.copy(), gradient(w)) if solved and step == 0
-                   else _exact_step(gram, l1, l2, positive, w))
+    step = step or _exact_step
+    for k in range(max_steps):
+        stepped = ((w.copy(), gradient(w)) if solved and k == 0
+                   else step(gram, l1, l2, positive, w))
         if stepped is None:
             return None
         exact, g = stepped
@@ -1118,6 +1138,35 @@ def _exact_step(gram, l1, l2, positive, w):
     exact = np.zeros_like(w)
     exact[F] = w_F
     return exact, gram.gradient(exact, l2, F, G_F)
+
+
+def _sample_space_steps(obj, c, l1, l2, positive, w, g, entering, col_scale, gtol):
+    """:func:`_exact_steps` in the samples' space (:class:`SampleSpace`) from the signs
+    of ``w``, the features ``entering`` (indices, zero in ``w``) with the sign their
+    gradient ``g`` asks for."""
+    guess = w.copy()
+    guess[entering] = -np.sign(g[entering])
+    return _exact_steps(SampleSpace(obj, c), l1, l2, positive, guess, None, col_scale, gtol,
+                        step=_sample_space_step)
+
+
+def _sample_space_step(space, l1, l2, positive, w):
+    """:func:`_exact_step` in the samples' space (:class:`SampleSpace`, ``l2 > 0``):
+    ``w_F = (r - A^T z) / l2`` with ``(A A^T + l2 I) z = A r``, ``r = c_F - l1 sign(w_F)``,
+    an ``n x n`` system for ``k > n`` nonzero coefficients."""
+    F = np.flatnonzero(w)
+    if F.size == 0:
+        return None
+    A = space.columns(F)
+    rhs = space.c[F] - l1 * np.sign(w[F])
+    K = A @ A.T
+    K.flat[:: len(K) + 1] += l2
+    z = _solve_spd(K, A @ rhs)
+    if z is None:
+        return None
+    exact = np.zeros_like(w)
+    exact[F] = (rhs - A.T @ z) / l2
+    return exact, space.gradient(exact, l2, F, A)
 
 
 # ----------------------------------------------------------------------------- HiGHS LP

@@ -278,6 +278,57 @@ def test_gram_carry_equals_a_fresh_gram(weights):
     np.testing.assert_allclose(kept.c, fresh.c[keep], rtol=1e-12)
 
 
+@pytest.mark.parametrize("weights", [False, True])
+def test_sample_space_step_equals_the_gram_step(weights):
+    # The exact step for an elastic net's signs solved in the samples' space (an n x n
+    # system, Woodbury) is the one solved on the k x k Gram block, for more nonzero
+    # coefficients than samples, with the implicit centring and sample weights.
+    from sklearn_losses._objective import Gram, LinearObjective, SampleSpace, column_statistics
+    from sklearn_losses._solvers import _exact_step, _sample_space_step
+    from sklearn_losses.losses import SquaredError
+
+    rng = np.random.default_rng(4)
+    n, p = 30, 80
+    X, y = rng.standard_normal((n, p)) + 1.0, rng.standard_normal(n)
+    sw = rng.uniform(0.5, 2.0, n) if weights else np.ones(n)
+    offset, col_scale, _ = column_statistics(X, sw, True)
+    obj = LinearObjective(SquaredError().loss_gradient, X, y, sw, True, offset=offset,
+                          col_scale=col_scale)
+    s = obj.sample_weight
+    gram = Gram(X, y, s, offset, True)
+    w = np.zeros(p)
+    w[rng.choice(p, 50, replace=False)] = rng.choice([-1.0, 1.0], 50)  # 50 > n
+    gram_exact, gram_g = _exact_step(gram, 0.01, 0.3, False, w)
+    space_exact, space_g = _sample_space_step(SampleSpace(obj, gram.c), 0.01, 0.3, False, w)
+    np.testing.assert_allclose(space_exact, gram_exact, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(space_g, gram_g, rtol=1e-9, atol=1e-12)
+
+
+def test_elastic_net_denser_than_its_samples(monkeypatch):
+    # An elastic net with more nonzero coefficients than samples (n << p, an unscaled y)
+    # takes its exact steps in the samples' space instead of finishing with L-BFGS-B on
+    # X: ElasticNet's optimum and zeros.
+    from sklearn_losses import _solvers
+
+    steps, lbfgs_runs = [], []
+    step = _solvers._sample_space_step
+    monkeypatch.setattr(_solvers, "_sample_space_step",
+                        lambda *a: steps.append(1) or step(*a))
+    lbfgs = _solvers._lbfgs
+    monkeypatch.setattr(_solvers, "_lbfgs",
+                        lambda obj, *a, **k: lbfgs_runs.append(obj) or lbfgs(obj, *a, **k))
+    X, y = make_regression(n_samples=40, n_features=300, n_informative=15, noise=5.0,
+                           random_state=3)
+    ref = ElasticNet(alpha=1.0, tol=1e-14, max_iter=1_000_000).fit(X, y)
+    ours = LossRegressor(penalty="elasticnet", alpha=1.0).fit(X, y)
+    assert np.count_nonzero(ref.coef_) > 200
+    assert steps and not any(obj.X.shape == X.shape for obj in lbfgs_runs)
+    assert ours.converged_
+    assert_coef_close(ours.coef_, ref.coef_, rtol=1e-8)
+    assert np.array_equal(ours.coef_ == 0, ref.coef_ == 0)
+    assert ours.intercept_ == pytest.approx(ref.intercept_, rel=1e-8)
+
+
 def test_exact_steps_drop_a_flipped_sign():
     # When the exact step for the current signs changes one, that coefficient leaves
     # (and re-enters with the sign its gradient asks for) and the steps go on, to the
