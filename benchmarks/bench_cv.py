@@ -56,6 +56,8 @@ def main(argv=None):
     n, p, k = args.n_samples, args.n_features, args.n_alphas
     X, y = make_regression(n, p, n_informative=p // 3, noise=10.0, random_state=0)
     Xc, yc = make_classification(n, p, n_informative=p // 3, random_state=0)
+    # far more features than samples, where L1 models are used most
+    Xw, yw = make_regression(200, 2000, n_informative=100, noise=10.0, random_state=0)
     kf = KFold(5, shuffle=True, random_state=0)
     skf = StratifiedKFold(5, shuffle=True, random_state=0)
     rows = []
@@ -72,12 +74,17 @@ def main(argv=None):
                                         use_legacy_attributes=False,
                                         scoring="neg_log_loss")),
         ("hinge + l2", "clf", dict(loss="hinge", penalty="l2"), None),
+        ("squared_error + l1, 200 x 2000", "wide", dict(loss="squared_error", penalty="l1"),
+         lambda a: LassoCV(alphas=a, cv=kf)),
+        ("squared_error + elasticnet, 200 x 2000", "wide",
+         dict(loss="squared_error", penalty="elasticnet"),
+         lambda a: ElasticNetCV(alphas=a, l1_ratio=0.5, cv=kf)),
     ]
     for name, kind, params, sklearn_cv in cases:
         if args.only not in name:
             continue
-        data, cv = ((X, y), kf) if kind == "reg" else ((Xc, yc), skf)
-        CV, Est = (LossRegressorCV, LossRegressor) if kind == "reg" else (
+        data, cv = {"reg": ((X, y), kf), "wide": ((Xw, yw), kf), "clf": ((Xc, yc), skf)}[kind]
+        CV, Est = (LossRegressorCV, LossRegressor) if kind != "clf" else (
             LossClassifierCV, LossClassifier)
         ours = CV(**params, n_alphas=k, cv=cv)
         t_ours, fitted = timed(lambda: ours.fit(*data), args.repeats)
@@ -103,7 +110,8 @@ def main(argv=None):
         f"Machine: {platform.platform()}, {os.cpu_count()} cores, Python "
         f"{platform.python_version()}. numpy {np.__version__}, scipy {scipy.__version__}, "
         f"scikit-learn {sklearn.__version__}, sklearn-losses {sklearn_losses.__version__}.",
-        "", f"{k} alphas x 5 folds, n={n}, p={p}; median of {args.repeats} runs. The "
+        "", f"{k} alphas x 5 folds, n={n}, p={p} (unless the problem says otherwise); "
+        f"median of {args.repeats} runs. The "
         "scikit-learn CV estimators solve their own objective on the same alphas.", "",
         "| " + " | ".join(header) + " |", "|" + "---|" * len(header),
     ] + ["| " + " | ".join(row) + " |" for row in rows]

@@ -339,8 +339,10 @@ class SampleSpace:
     def columns(self, F):
         """:math:`A = S^{1/2} (X_F - o_F)`, dense ``(n, len(F))``."""
         X = self.obj.X
-        X_F = X[:, F].toarray() if hasattr(X, "multiply") else np.take(X, F, axis=1)
-        return (X_F - self.obj.offset[F]) * self.root[:, None]
+        A = X[:, F].toarray() if hasattr(X, "multiply") else np.take(X, F, axis=1)
+        A -= self.obj.offset[F]
+        A *= self.root[:, None]
+        return A
 
     def gradient(self, w, l2, F, A):
         """The smooth part's gradient ``G w - c + l2 w`` for ``w`` nonzero on ``F`` only,
