@@ -4,6 +4,7 @@ from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.utils import assert_all_finite
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
@@ -79,12 +80,23 @@ class _LossLinearModel(BaseEstimator):
         results, start = [], 0
         for y_enc, weights, n_out, cache in problems:
             W0, b0 = self._start(loss, y_enc, weights, X.shape[1], n_out, index=start)
-            results.append(solve(
-                loss, X, y_enc, weights, l1=l1, l2=l2, fit_intercept=self.fit_intercept,
-                positive=getattr(self, "positive", False), solver=self.solver,
-                tol=self.tol, max_iter=self.max_iter, coef_init=W0, intercept_init=b0,
-                n_outputs=n_out, normalizer=normalizer, verbose=self.verbose, cache=cache,
-            ))
+            try:
+                results.append(solve(
+                    loss, X, y_enc, weights, l1=l1, l2=l2, fit_intercept=self.fit_intercept,
+                    positive=getattr(self, "positive", False), solver=self.solver,
+                    tol=self.tol, max_iter=self.max_iter, coef_init=W0, intercept_init=b0,
+                    n_outputs=n_out, normalizer=normalizer, verbose=self.verbose,
+                    cache=cache,
+                ))
+            except ValueError as error:
+                # the solver checks X's finiteness on its own sums (fit validates X
+                # without that pass): scikit-learn's error again, with its advice for
+                # this estimator
+                try:
+                    assert_all_finite(X, estimator_name=type(self).__name__, input_name="X")
+                except ValueError as detailed:
+                    raise detailed from None
+                raise error
             start += n_out
         self.coef_ = np.vstack([r.coef for r in results])
         self.intercept_ = np.concatenate([r.intercept for r in results])
