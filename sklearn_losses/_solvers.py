@@ -331,8 +331,12 @@ def _dispatch(loss, obj, cache, solver, l1, l2, positive, coef_init, b_init, gto
             if "curvature" not in cache:
                 cache["curvature"] = _curvature(loss, obj, b_zero)
             curvature = cache["curvature"]
-        result = _lbfgs(obj, l1, l2, positive, coef_init, b_init, gtol, max_iter, verbose,
-                        floor=floor, curvature=curvature)
+        if bounded and (p >= _COLUMNS_MIN_FEATURES or n * p >= _COLUMNS_MIN_SIZE):
+            result = _lbfgs_columns(obj, l1, l2, positive, coef_init, b_init, gtol, max_iter,
+                                    verbose, floor=floor)
+        else:
+            result = _lbfgs(obj, l1, l2, positive, coef_init, b_init, gtol, max_iter,
+                            verbose, floor=floor, curvature=curvature)
     elif solver == "highs":
         result = _highs(loss, obj, l1, positive, tol, max_iter)
     else:
@@ -605,6 +609,61 @@ def _lbfgs(obj, l1, l2, positive, W0, b0, gtol, max_iter, verbose, floor=None,
         return FitResult(W, b, n_iter, True,
                          message + " Stopped at the limit of floating-point precision.")
     return FitResult(W, b, n_iter, False, message)
+
+
+# An L1 part (or positive) of a smooth loss other than squared error is solved by
+# L-BFGS-B on a working set of X's columns (_lbfgs_columns) from this many features or
+# entries of X on. Measured here (interleaved, against L-BFGS-B on all of X): L1 log
+# loss 20 000 x 200 0.28x, 2 000 x 1 000 0.53x, 100 000 x 200 0.55x, multinomial
+# 20 000 x 200 0.28x, 2 000 x 1 000 0.58x, Huber 20 000 x 200 0.63x, 200 x 2 000
+# 0.4x, 100 x 5 000 0.13-0.18x; but 2 000 x 200 (X in cache, where an evaluation's
+# cost is mostly L-BFGS-B's own and the rounds add evaluations) 1.2-1.4x.
+_COLUMNS_MIN_FEATURES = 1000
+_COLUMNS_MIN_SIZE = 2_000_000
+
+
+def _lbfgs_columns(obj, l1, l2, positive, W0, b0, gtol, max_iter, verbose, floor=None):
+    """:func:`_lbfgs` for an L1 part (or ``positive``) on a working set of X's columns:
+    the nonzero coefficients and the features that violate their optimality condition
+    most (geometric growth, :func:`_growth_limit`), the restricted problem solved by
+    L-BFGS-B on those columns (``n k`` an evaluation instead of ``n p``) and checked on
+    every feature with one ``X w`` and one ``X^T r``; violators join and the restricted
+    problem is solved again, warm-started. A working set that would pass half of the
+    features is finished by L-BFGS-B on all of X."""
+    X, n_iter = obj.X, 0
+    p = X.shape[1]
+    W, b = np.array(W0, dtype=float), np.array(b0, dtype=float)
+    order = np.flatnonzero(np.any(W != 0, axis=0))
+    message, converged = "", False
+    dW = obj.value_gradient(W, b)[1]
+    while True:
+        v = _kkt_violations(dW + l2 * W, W, l1, positive, obj.col_scale).max(axis=0)
+        violation = float(v.max(initial=0.0))
+        if n_iter > 0 and (violation <= gtol or n_iter >= max_iter):
+            return FitResult(W, b, n_iter, violation <= gtol, message)
+        v[order] = 0.0
+        grow = np.flatnonzero(_joining(v, v > gtol, _growth_limit(np.any(W != 0, axis=0))))
+        if n_iter > 0 and not grow.size:  # the restricted solve stopped short of gtol
+            return FitResult(W, b, n_iter, converged, message)
+        if 2 * (order.size + grow.size) > p:
+            break
+        order = np.concatenate([order, grow])
+        if verbose:
+            print(f"[lbfgs columns] {order.size} of {p} features, largest KKT violation "
+                  f"{violation:.3g}")
+        sub = LinearObjective(obj.loss_gradient, X[:, order], obj.y, obj.sample_weight,
+                              obj.fit_intercept, obj.n_outputs, normalizer=1.0,
+                              offset=obj.offset[order], col_scale=obj.col_scale[order])
+        res = _lbfgs(sub, l1, l2, positive, W[:, order], b, gtol, max_iter - n_iter,
+                     verbose, floor=floor)
+        n_iter += max(res.n_iter, 1)
+        W = np.zeros_like(W)
+        W[:, order], b = res.coef, res.intercept
+        message, converged = res.message, res.converged
+        dW = obj.value_gradient(W, b)[1]
+    res = _lbfgs(obj, l1, l2, positive, W, b, gtol, max_iter - n_iter, verbose, floor=floor)
+    res.n_iter += n_iter
+    return res
 
 
 def _newton(obj, curvature, l2, W0, b0, gtol, max_iter):

@@ -390,3 +390,40 @@ def test_multinomial_curvature_preconditioner(monkeypatch):
 
     ours, ref = obj(fits["full"].coef_, fits["full"].intercept_), obj(ref_W, ref_b)
     assert (ours - ref) / abs(ref) <= 1e-8
+
+
+@pytest.mark.parametrize("case", ["log_loss", "multinomial", "huber", "sparse", "positive"])
+def test_lbfgs_column_working_set(monkeypatch, case):
+    # An L1 part of a smooth loss with many features (here 1 000): L-BFGS-B on a working
+    # set of X's columns, checked on every feature, never on all of X; the same optimum as
+    # L-BFGS-B on all of X.
+    from sklearn.base import clone
+    from sklearn.datasets import make_regression
+
+    from sklearn_losses import LossRegressor, _solvers
+
+    widths = []
+    lbfgs = _solvers._lbfgs
+    monkeypatch.setattr(_solvers, "_lbfgs",
+                        lambda obj, *a, **k: widths.append(obj.X.shape[1]) or lbfgs(obj, *a, **k))
+    n, p = 150, 1000
+    if case in ("huber", "positive"):
+        X, y = make_regression(n, p, n_informative=20, noise=5.0, random_state=0)
+        est = LossRegressor("huber", penalty="l1", alpha=0.2, tol=1e-8, max_iter=5000,
+                            positive=case == "positive")
+    else:
+        X, y = make_classification(n, p, n_informative=20, random_state=0,
+                                   n_classes=3 if case == "multinomial" else 2)
+        est = LossClassifier(penalty="l1", alpha=0.01, tol=1e-8, max_iter=5000)
+    if case == "sparse":
+        X = sp.csr_matrix(X * (np.random.default_rng(0).random(X.shape) < 0.3))
+    ours = est.fit(X, y)
+    assert ours.converged_ and widths and max(widths) < p
+    assert 5 < np.count_nonzero(ours.coef_) < p / 4
+    monkeypatch.setattr(_solvers, "_COLUMNS_MIN_FEATURES", 10**9)
+    monkeypatch.setattr(_solvers, "_COLUMNS_MIN_SIZE", 10**18)
+    widths.clear()
+    ref = clone(est).fit(X, y)
+    assert ref.converged_ and widths == [p] * len(widths)
+    np.testing.assert_allclose(ours.coef_, ref.coef_, rtol=1e-5, atol=1e-6 * np.abs(ref.coef_).max())
+    np.testing.assert_array_equal(ours.coef_ == 0, ref.coef_ == 0)
