@@ -45,8 +45,9 @@ from scipy.optimize import Bounds, linprog, lsq_linear, minimize, nnls
 from sklearn.exceptions import ConvergenceWarning
 from threadpoolctl import ThreadpoolController  # a dependency of scikit-learn
 
-from ._objective import (Gram, LinearObjective, SampleSpace, centred_gram, centred_product, check_finite,
-                         column_extremes, column_statistics, normalised_weights)
+from ._objective import (Gram, LinearObjective, SampleSpace, centred_gram, centred_product,
+                         check_finite, column_extremes, column_statistics,
+                         normalised_weights)
 from .penalties import penalty_value
 
 SOLVERS = ("auto", "lbfgs", "highs", "smoothing")
@@ -906,15 +907,15 @@ def _column_working_set(obj, c, l1, l2, positive, w0, gtol, max_iter, verbose, f
     leave to make room, their Gram columns with them (:meth:`Gram.kept`; computing the
     rest again cost Lasso with an unscaled y at 2 000 x 1 000, alpha 0.1, 13-17 % of its
     fit), as long as its problem was solved exactly (by NNLS or an exact step; L-BFGS-B's
-    inexact solutions could make the rounds cycle). The
-    cap is 300 features, and without an L2 part at most as many as samples: a Lasso
-    solution has fewer nonzero coefficients than samples (an elastic-net one may have
-    more, and its restricted system stays definite), and with n << p the set fills and
-    empties many times
-    (at a cap of n / 4, those problems went to L-BFGS-B on X: Lasso 100 x 5 000, 96
-    nonzero coefficients, 1 000 iterations unconverged in 1.0 s against 14-18 rounds
-    in 30-40 ms, 0.4-0.55x ``Lasso``; elastic net 100 x 5 000, 119 nonzero, 840 -> 51
-    ms, 0.6x ``ElasticNet``). Elastic net at
+    inexact solutions could make the rounds cycle). The cap is 300 features, and without
+    an L2 part at most as many as samples: a Lasso solution has fewer nonzero
+    coefficients than samples (an elastic-net one may have more, and its restricted
+    system stays definite), and with n << p the set fills and empties many times (at a
+    cap of n / 4, those problems went to L-BFGS-B on X: Lasso 100 x 5 000, 96 nonzero
+    coefficients, 1 000 iterations unconverged in 1.0 s against 14-18 rounds in 30-40
+    ms, 0.4-0.55x ``Lasso``; elastic net 100 x 5 000, 119 nonzero, 840 -> 51 ms, 0.6x
+    ``ElasticNet``). An elastic net with more nonzero coefficients than samples takes
+    its exact steps in the samples' space instead (``_SAMPLE_SPACE_MAX``). Elastic net at
     2 000 x 1 000, 197 nonzero coefficients, grew 16, 48, 144 and then to 432, past the
     cap (every feature in a restricted elastic-net solution is nonzero), and L-BFGS-B on
     X finished (57 ms, 2.9x ``ElasticNet``); by half near the cap, 16, 48, 144, 286, 293

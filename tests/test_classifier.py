@@ -425,5 +425,6 @@ def test_lbfgs_column_working_set(monkeypatch, case):
     widths.clear()
     ref = clone(est).fit(X, y)
     assert ref.converged_ and widths == [p] * len(widths)
-    np.testing.assert_allclose(ours.coef_, ref.coef_, rtol=1e-5, atol=1e-6 * np.abs(ref.coef_).max())
+    np.testing.assert_allclose(ours.coef_, ref.coef_, rtol=1e-5,
+                               atol=1e-6 * np.abs(ref.coef_).max())
     np.testing.assert_array_equal(ours.coef_ == 0, ref.coef_ == 0)
