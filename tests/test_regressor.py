@@ -237,6 +237,27 @@ def test_dense_solution_goes_to_the_whole_gram(monkeypatch, y_scale):
     assert np.array_equal(ours.coef_ == 0, ref.coef_ == 0)
 
 
+@pytest.mark.parametrize("n, whole", [(2000, True), (4000, False)])
+def test_whole_gram_only_for_big_new_columns(monkeypatch, n, whole):
+    # A column working set that would pass half of the features leaves for the whole
+    # Gram matrix only when its new columns are at least half of that matrix: 16 -> 50
+    # columns of 50 does (2 000 rows), 16 -> 31 does not (4 000 rows: 15 columns cost
+    # less than all 50). Both reach ElasticNet's optimum.
+    from sklearn_losses._objective import Gram
+
+    completed = []
+    complete = Gram.complete
+    monkeypatch.setattr(Gram, "complete", lambda gram: completed.append(gram) or complete(gram))
+    X, y = make_regression(n_samples=n, n_features=50, n_informative=10, noise=5.0,
+                           random_state=0)
+    ref = ElasticNet(alpha=1.0, tol=1e-14, max_iter=100_000).fit(X, y)
+    ours = LossRegressor(penalty="elasticnet", alpha=1.0).fit(X, y)
+    assert any(gram.X is X for gram in completed) == whole
+    assert ours.converged_ and np.count_nonzero(ours.coef_) > 25
+    assert_coef_close(ours.coef_, ref.coef_, rtol=1e-8)
+    assert np.array_equal(ours.coef_ == 0, ref.coef_ == 0)
+
+
 @pytest.mark.parametrize("weights", ["unequal", "equal"])
 def test_gram_carry_equals_a_fresh_gram(weights):
     # A Gram matrix on more features takes over the columns computed on fewer (its
