@@ -237,6 +237,20 @@ def test_dense_solution_goes_to_the_whole_gram(monkeypatch, y_scale):
     assert np.array_equal(ours.coef_ == 0, ref.coef_ == 0)
 
 
+def test_column_working_set_at_its_cap_after_nnls():
+    # n << p with an unscaled y: a column working set capped at n (50) fills, and its
+    # problem, singular at 50 columns, is solved by NNLS with a tiny ridge; its zero
+    # coefficients still leave and violators join (L-BFGS-B on X instead ran out of
+    # iterations here). Lasso's optimum.
+    X, y = make_regression(n_samples=50, n_features=350, n_informative=17, noise=5.0,
+                           random_state=0)
+    ref = Lasso(alpha=0.1, tol=1e-14, max_iter=1_000_000).fit(X, y)
+    ours = LossRegressor(penalty="l1", alpha=0.1).fit(X, y)
+    assert ours.converged_
+    assert_coef_close(ours.coef_, ref.coef_, rtol=1e-6)
+    assert np.array_equal(ours.coef_ == 0, ref.coef_ == 0)
+
+
 @pytest.mark.parametrize("n, whole", [(2000, True), (4000, False)])
 def test_whole_gram_only_for_big_new_columns(monkeypatch, n, whole):
     # A column working set that would pass half of the features leaves for the whole
