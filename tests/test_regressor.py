@@ -152,7 +152,7 @@ def test_column_working_set(monkeypatch, case):
     # is finished by L-BFGS-B on X; "near the cap" (120 columns here), growth by 2x the
     # nonzero coefficients would pass it: the set grows to the cap, and when it is full
     # its zero coefficients leave to make room (then it suffices); "n << p" (60 x 400),
-    # the set's cap is n (a Lasso solution has fewer nonzero coefficients than samples),
+    # the set's cap is 2n (a Lasso solution has fewer nonzero coefficients than samples),
     # and a full set drops its zeros again and again, solved exactly each time; an
     # elastic-net solution may have more (69 here): its cap is 300 features.
     # Same optimum and zeros as Lasso / ElasticNet.
