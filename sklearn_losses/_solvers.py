@@ -333,8 +333,10 @@ def _dispatch(loss, obj, cache, solver, l1, l2, positive, coef_init, b_init, gto
                 cache["curvature"] = _curvature(loss, obj, b_zero)
             curvature = cache["curvature"]
         if bounded and (p >= _COLUMNS_MIN_FEATURES or n * p >= _COLUMNS_MIN_SIZE):
+            # a cold start's gradient is the one at w = 0 the scales computed
             result = _lbfgs_columns(obj, l1, l2, positive, coef_init, b_init, gtol, max_iter,
-                                    verbose, floor=floor)
+                                    verbose, floor=floor,
+                                    g=None if np.any(coef_init) else g0)
         else:
             result = _lbfgs(obj, l1, l2, positive, coef_init, b_init, gtol, max_iter,
                             verbose, floor=floor, curvature=curvature)
@@ -623,20 +625,22 @@ _COLUMNS_MIN_FEATURES = 1000
 _COLUMNS_MIN_SIZE = 2_000_000
 
 
-def _lbfgs_columns(obj, l1, l2, positive, W0, b0, gtol, max_iter, verbose, floor=None):
+def _lbfgs_columns(obj, l1, l2, positive, W0, b0, gtol, max_iter, verbose, floor=None,
+                   g=None):
     """:func:`_lbfgs` for an L1 part (or ``positive``) on a working set of X's columns:
     the nonzero coefficients and the features that violate their optimality condition
     most (geometric growth, :func:`_growth_limit`), the restricted problem solved by
     L-BFGS-B on those columns (``n k`` an evaluation instead of ``n p``) and checked on
     every feature with one ``X w`` and one ``X^T r``; violators join and the restricted
     problem is solved again, warm-started. A working set that would pass half of the
-    features is finished by L-BFGS-B on all of X."""
+    features is finished by L-BFGS-B on all of X. ``g``: the data term's coefficient
+    gradient at the start, when the caller has it."""
     X, n_iter = obj.X, 0
     p = X.shape[1]
     W, b = np.array(W0, dtype=float), np.array(b0, dtype=float)
     order = np.flatnonzero(np.any(W != 0, axis=0))
     message, converged = "", False
-    dW = obj.value_gradient(W, b)[1]
+    dW = obj.value_gradient(W, b)[1] if g is None else g
     while True:
         v = _kkt_violations(dW + l2 * W, W, l1, positive, obj.col_scale).max(axis=0)
         violation = float(v.max(initial=0.0))
@@ -968,9 +972,10 @@ def _column_working_set(obj, c, l1, l2, positive, w0, gtol, max_iter, verbose, f
         v[order] = 0.0
         violating = v > gtol
         # small working sets grow faster (see _FAST_GROWTH)
-        fast = np.count_nonzero(w) <= _FAST_GROWTH
+        nonzero = np.count_nonzero(w)
+        fast = nonzero <= _FAST_GROWTH
         grow = np.flatnonzero(_joining(v, violating, _growth_limit(w, 3 if fast else 2)))
-        if l2 > 0 and np.count_nonzero(w) > n and n <= _SAMPLE_SPACE_MAX and not sampled:
+        if l2 > 0 and nonzero > n and n <= _SAMPLE_SPACE_MAX and not sampled:
             # more nonzero coefficients than samples (an elastic net with n << p): exact
             # steps in the samples' space (see _SAMPLE_SPACE_MAX), once, from the signs
             # here and those the joining features' gradients ask for
