@@ -911,18 +911,20 @@ def _column_working_set(obj, c, l1, l2, positive, w0, gtol, max_iter, verbose, f
     leave to make room, their Gram columns with them (:meth:`Gram.kept`; computing the
     rest again cost Lasso with an unscaled y at 2 000 x 1 000, alpha 0.1, 13-17 % of its
     fit), as long as its problem was solved exactly (by NNLS or an exact step; L-BFGS-B's
-    inexact solutions could make the rounds cycle). The cap is 300 features, and without
-    an L2 part twice as many as samples, at most what NNLS solves (but at least n): a
-    Lasso solution has fewer nonzero coefficients than samples (an elastic-net one may
-    have more, and its restricted system stays definite), and with n << p the set fills
-    and empties many times, each time with room for a few violators (at a cap of n / 4,
-    those problems went to L-BFGS-B on X: Lasso 100 x 5 000, 96 nonzero coefficients,
-    1 000 iterations unconverged in 1.0 s against 14-18 rounds in 30-40 ms, 0.4-0.55x
-    ``Lasso``; elastic net 100 x 5 000, 119 nonzero, 840 -> 51 ms, 0.6x
+    inexact solutions could make the rounds cycle). The cap is 300 features. Without an
+    L2 part it is twice as many as samples, at most what NNLS solves (but at least n): a
+    Lasso solution has fewer nonzero coefficients than samples, and with n << p the set
+    fills and empties many times, each time with room for a few violators. With one
+    (an elastic-net solution may have more nonzero coefficients than samples, and its
+    restricted system stays definite) and n <= ``_SAMPLE_SPACE_MAX``, it is what NNLS
+    solves, and a denser solution takes the samples' space (elastic net 200 x 2 000, 212
+    nonzero: 239 -> 10 iterations, the rounds' L-BFGS-B runs gone, -5..-14 %). At a cap
+    of n / 4, those problems went to L-BFGS-B on X: Lasso 100 x 5 000, 96 nonzero
+    coefficients, 1 000 iterations unconverged in 1.0 s against 14-18 rounds in 30-40
+    ms, 0.4-0.55x ``Lasso``; elastic net 100 x 5 000, 119 nonzero, 840 -> 51 ms, 0.6x
     ``ElasticNet``. A cap of 2n instead of n: Lasso with an unscaled y, 50 x 350 32 ->
     13 ms, 100 x 1 000 98 -> 64 ms, 200 x 2 000 625 -> 407 ms, 107 -> 41 rounds;
-    positive Lasso 200 x 2 000, 188 nonzero, 22 -> 30 ms). An elastic net with more nonzero coefficients than samples takes
-    its exact steps in the samples' space instead (``_SAMPLE_SPACE_MAX``). Elastic net at
+    positive Lasso 200 x 2 000, 188 nonzero, 22 -> 30 ms. Elastic net at
     2 000 x 1 000, 197 nonzero coefficients, grew 16, 48, 144 and then to 432, past the
     cap (every feature in a restricted elastic-net solution is nonzero), and L-BFGS-B on
     X finished (57 ms, 2.9x ``ElasticNet``); by half near the cap, 16, 48, 144, 286, 293
@@ -956,7 +958,8 @@ def _column_working_set(obj, c, l1, l2, positive, w0, gtol, max_iter, verbose, f
     order = np.flatnonzero(w)  # the working set, in the order its features joined
     # (without an L2 part: see the docstring)
     largest = min(p, _GRAM_MAX_FEATURES,
-                  max(n, min(2 * n, _NNLS_MAX_FEATURES)) if l2 == 0 else p)
+                  max(n, min(2 * n, _NNLS_MAX_FEATURES)) if l2 == 0
+                  else _NNLS_MAX_FEATURES if n <= _SAMPLE_SPACE_MAX else p)
     message, converged, gram, checked, sampled = "", False, None, True, False
     zero = not w.any()
     g = -c if zero else obj.value_gradient(w[None, :], b)[1][0]
