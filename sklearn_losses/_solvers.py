@@ -879,9 +879,8 @@ def _working_set(gram, col_scale, l1, l2, positive, w0, gtol, max_iter, verbose,
         if res is None:
             # too many features for NNLS: exact steps from the signs the new ones ask for
             # (their columns are known now), before L-BFGS-B
-            guess = w.copy()
-            guess[grow] = -np.sign(g[grow])
-            exact = _exact_steps(gram, l1, l2, positive, guess, gradient, col_scale, gtol)
+            exact = _exact_steps(gram, l1, l2, positive, _entering(w, g, grow), gradient,
+                                 col_scale, gtol)
             if exact is not None:
                 return FitResult(exact[None, :], np.array([gram.y_bar]), n_iter + 1, True,
                                  _EXACT)
@@ -983,8 +982,8 @@ def _column_working_set(obj, c, l1, l2, positive, w0, gtol, max_iter, verbose, f
             # steps in the samples' space (see _SAMPLE_SPACE_MAX), once, from the signs
             # here and those the joining features' gradients ask for
             sampled = True
-            exact = _sample_space_steps(obj, c, l1, l2, positive, w, g, grow, col_scale,
-                                        gtol)
+            exact = _exact_steps(SampleSpace(obj, c), l1, l2, positive, _entering(w, g, grow),
+                                 None, col_scale, gtol, step=_sample_space_step)
             if exact is not None:
                 return FitResult(exact[None, :], b, n_iter + 1, True, _EXACT)
         if order.size + grow.size > largest:
@@ -1183,9 +1182,8 @@ def _exact_steps(gram, l1, l2, positive, w, gradient, col_scale, gtol, max_steps
             return None
         if np.sum(join) > _growth_limit(exact) and not gram.known(join):
             return None
-        w = exact
+        w = _entering(exact, g, join)
         w[flipped] = 0.0
-        w[join] = -np.sign(g[join])
         if not np.any(w):
             return None
     return None
@@ -1213,14 +1211,13 @@ def _exact_step(gram, l1, l2, positive, w):
     return exact, gram.gradient(exact, l2, F, G_F)
 
 
-def _sample_space_steps(obj, c, l1, l2, positive, w, g, entering, col_scale, gtol):
-    """:func:`_exact_steps` in the samples' space (:class:`SampleSpace`) from the signs
-    of ``w``, the features ``entering`` (indices, zero in ``w``) with the sign their
-    gradient ``g`` asks for."""
-    guess = w.copy()
-    guess[entering] = -np.sign(g[entering])
-    return _exact_steps(SampleSpace(obj, c), l1, l2, positive, guess, None, col_scale, gtol,
-                        step=_sample_space_step)
+def _entering(w, g, idx):
+    """A copy of ``w`` with the features ``idx`` (zero in ``w``; indices or a mask)
+    entering with the sign their gradient ``g`` asks for, as a coefficient entering
+    along a path does: the signs an exact step starts from."""
+    w = w.copy()
+    w[idx] = -np.sign(g[idx])
+    return w
 
 
 def _sample_space_step(space, l1, l2, positive, w):
