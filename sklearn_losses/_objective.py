@@ -97,6 +97,41 @@ def _times_thin(A, B):
     return (B.T @ A.T).T
 
 
+# Gathers of dense columns larger than this go by row blocks of X this large (see
+# gather_columns)
+_GATHER_BLOCK_BYTES = 1 << 20
+
+
+def gather_columns(X, idx, out=None):
+    """``X[:, idx]``: sparse as scipy returns it, dense into ``out`` (or a new array),
+    Fortran-ordered, as the Gram products and the working sets' ``X w`` want it.
+
+    Fancy indexing of a C-ordered X gathers a C-ordered copy, then transposes it; when
+    that copy does not stay in cache (more than ``_GATHER_BLOCK_BYTES``), the gather goes
+    by row blocks of X of that size, each transposed while in cache: by ``np.take``
+    when at least a fifth of the columns are gathered, else by fancy indexing (``take``
+    copies element by element, slower for a few columns). Measured here, X out of cache:
+    100 000 x 200, 60 columns, 43 -> 18 ms; 20 000 x 1 000, 200 columns, 29 -> 16 ms,
+    48 columns 8.6 -> 7.9 ms; 20 000 x 200, 129 columns, 8.9 -> 6.0 ms; 2 000 x 1 000,
+    220 columns, 2.1 -> 1.5 ms.
+    """
+    if hasattr(X, "multiply"):
+        return X[:, idx]
+    n, p = X.shape
+    if out is None:
+        out = np.empty((n, len(idx)), dtype=X.dtype, order="F")
+    if (X.flags.f_contiguous or not X.flags.c_contiguous
+            or n * len(idx) * X.itemsize <= _GATHER_BLOCK_BYTES):
+        out[...] = X[:, idx]
+        return out
+    rows = max(_GATHER_BLOCK_BYTES // (X.itemsize * p), 1)
+    take = 5 * len(idx) >= p
+    for start in range(0, n, rows):
+        block = X[start: start + rows]
+        out[start: start + rows] = np.take(block, idx, axis=1) if take else block[:, idx]
+    return out
+
+
 def normalised_weights(sample_weight, normalizer=None):
     """The weights of the data term: ``sample_weight`` divided by ``normalizer``
     (``sum(sample_weight)`` by default)."""

@@ -47,7 +47,7 @@ from threadpoolctl import ThreadpoolController  # a dependency of scikit-learn
 
 from ._objective import (Gram, LinearObjective, SampleSpace, centred_gram, centred_product,
                          check_finite, column_extremes, column_statistics,
-                         normalised_weights)
+                         gather_columns, normalised_weights)
 from .penalties import penalty_value
 
 SOLVERS = ("auto", "lbfgs", "highs", "smoothing")
@@ -656,7 +656,7 @@ def _lbfgs_columns(obj, l1, l2, positive, W0, b0, gtol, max_iter, verbose, floor
         if verbose:
             print(f"[lbfgs columns] {order.size} of {p} features, largest KKT violation "
                   f"{violation:.3g}")
-        sub = LinearObjective(obj.loss_gradient, X[:, order], obj.y, obj.sample_weight,
+        sub = LinearObjective(obj.loss_gradient, gather_columns(X, order), obj.y, obj.sample_weight,
                               obj.fit_intercept, obj.n_outputs, normalizer=1.0,
                               offset=obj.offset[order], col_scale=obj.col_scale[order])
         res = _lbfgs(sub, l1, l2, positive, W[:, order], b, gtol, max_iter - n_iter,
@@ -934,10 +934,10 @@ def _column_working_set(obj, c, l1, l2, positive, w0, gtol, max_iter, verbose, f
     gradient at ``w = 0``, from :func:`_scales`): an exact NNLS solution is not checked
     again inside the working set (``check=False``); a violation found there with none
     outside solves the same working set again, checked. The working set's columns are
-    gathered from X once, in the order they join (a fancy-indexed copy of dense X's
-    columns cost as much as a product with them; the columns gathered before are copied
-    on as one block), and each Gram matrix carries over the columns of the one before,
-    so none is computed twice. When the working set outgrows what its
+    gathered from X once (:func:`gather_columns`), in the order they join (a gather of
+    dense X's columns costs about what a product with them does; the columns gathered
+    before are copied on as one block), and each Gram matrix carries over the columns of
+    the one before, so none is computed twice. When the working set outgrows what its
     Gram matrix pays for, L-BFGS-B on all of X finishes, warm-started.
 
     A dense solution ahead (nine in ten features violate at ``w = 0``, or the working
@@ -1023,11 +1023,11 @@ def _column_working_set(obj, c, l1, l2, positive, w0, gtol, max_iter, verbose, f
                   f"violation {violation:.3g}")
         if gram is None or grow.size:
             if hasattr(X, "multiply") or gram is None:
-                X_ws = X[:, order]
+                X_ws = gather_columns(X, order)
             else:  # the columns copied before are copied on as one block, not gathered again
                 X_ws = np.empty((n, order.size), order="F")
                 X_ws[:, : len(gram.c)] = gram.X
-                X_ws[:, len(gram.c):] = X[:, order[len(gram.c):]]
+                gather_columns(X, order[len(gram.c):], out=X_ws[:, len(gram.c):])
             # the columns computed so far are not computed again
             gram = (Gram(X_ws, obj.y, s, offset[order], obj.fit_intercept, c=c[order])
                     if gram is None else gram.grown(X_ws, offset[order], c[order]))

@@ -313,6 +313,36 @@ def test_gram_carry_equals_a_fresh_gram(weights):
     np.testing.assert_allclose(kept.c, fresh.c[keep], rtol=1e-12)
 
 
+@pytest.mark.parametrize("layout", ["C", "F", "strided", "csr"])
+@pytest.mark.parametrize("k", [3, 12])  # few columns (fancy indexing) / a fifth (np.take)
+def test_gather_columns(monkeypatch, layout, k):
+    # X[:, idx], Fortran-ordered, whatever X's layout; by row blocks (one row or three,
+    # the last block short) once the gathered columns pass the block size; X untouched.
+    from sklearn_losses import _objective
+
+    rng = np.random.default_rng(5)
+    dense = rng.standard_normal((23, 40))
+    X = {"C": dense, "F": np.asfortranarray(dense), "strided": dense[:, ::2],
+         "csr": sp.csr_matrix(dense)}[layout]
+    before = X.copy()
+    idx = rng.choice(X.shape[1], k, replace=False)  # unsorted
+    expected = (X.toarray() if sp.issparse(X) else X)[:, idx]
+    for block in [1 << 20, 8, 8 * 40 * 3]:
+        monkeypatch.setattr(_objective, "_GATHER_BLOCK_BYTES", block)
+        got = _objective.gather_columns(X, idx)
+        if sp.issparse(X):
+            got = got.toarray()
+        else:
+            assert got.flags.f_contiguous
+            out = np.full((23, k + 2), np.nan, order="F")
+            assert _objective.gather_columns(X, idx, out=out[:, 2:]) is not None
+            np.testing.assert_array_equal(out[:, 2:], expected)
+            assert np.isnan(out[:, :2]).all()
+        np.testing.assert_array_equal(got, expected)
+    np.testing.assert_array_equal(X.toarray() if sp.issparse(X) else X,
+                                  before.toarray() if sp.issparse(X) else before)
+
+
 @pytest.mark.parametrize("weights", [False, True])
 def test_sample_space_step_equals_the_gram_step(weights):
     # The exact step for an elastic net's signs solved in the samples' space (an n x n
