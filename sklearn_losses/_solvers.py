@@ -993,8 +993,11 @@ def _column_working_set(obj, c, l1, l2, positive, w0, gtol, max_iter, verbose, f
                     # dropping zeros and adding violators could cycle; L-BFGS-B on X
                     # finishes (below)
                     break
-                # full: its zero coefficients leave (their Gram columns with them)
+                # full: its zero coefficients leave (their Gram columns with them); none
+                # (a dense elastic net): L-BFGS-B on X finishes
                 keep = w[order] != 0
+                if keep.all():
+                    break
                 order, gram = order[keep], gram.kept(keep)
             room = largest - order.size
             if room > 0:  # near the cap: grow by half as many, at most to the cap
