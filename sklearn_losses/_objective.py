@@ -148,12 +148,12 @@ def centred_product(XtV, V, offset):
     return XtV.T - np.outer(_column_sums(V), offset)
 
 
-def column_statistics(X, sample_weight, fit_intercept, V=None):
-    """What the solvers read off X's columns before a fit. Dense X: the sums as one
-    product ``[w, V]^T X`` (OpenBLAS's ``X^T [w, V]`` with so few columns ran 2-3x
-    slower), the weighted sums of squares by ``einsum`` (no temporary): against one pass
-    by row blocks (the products and ``w^T (B * B)`` per block), measured here 2.35 ->
-    1.6 ms at 2 000 x 1 000, 27 -> 22.5 ms at 100 000 x 200.
+def column_statistics(X, sample_weight, fit_intercept, V=None, block=65536):
+    """What the solvers read off X's columns before a fit, in one pass over dense X (row
+    blocks of about ``block`` entries, which stay in cache; ``X.T @ V`` for two columns in
+    one product took 12 ms alone at 20 000 x 200 here, against 5 ms by blocks). Each
+    block's products are taken as ``V_B^T X_B``: OpenBLAS's ``X_B^T V_B`` with few
+    columns in ``V`` ran 2-3x slower (2 000 x 1 000: 1.3 against 4.1 ms).
 
     Returns ``(offset, col_scale, XtV)``: the offset of the implicit centring (the
     ``sample_weight``-weighted column means, 0 without an intercept), the weighted
@@ -185,9 +185,13 @@ def column_statistics(X, sample_weight, fit_intercept, V=None):
         else:
             A = np.empty((n, 1 + V.shape[1]))
             A[:, 0], A[:, 1:] = w, V
-            sums = A.T @ X
-            second = (np.einsum("ij,ij->j", X, X) * w[0] if w.min() == w.max()
-                      else np.einsum("i,ij,ij->j", w, X, X))
+            sums, second = np.zeros((A.shape[1], p)), np.zeros(p)
+            rows = -(-n // -(-n * p // max(block, 1)))  # equal blocks of at most ``block``
+            squares = np.empty((min(rows, n), p))
+            for start in range(0, n, rows):
+                B, AB = X[start: start + rows], A[start: start + rows]
+                sums += AB.T @ B
+                second += AB[:, 0] @ np.multiply(B, B, out=squares[: len(B)])
             first, XtV = sums[0], sums[1:].T
     check_finite(X, first, second)
     offset = first if fit_intercept else np.zeros(p)
