@@ -212,6 +212,33 @@ def test_column_working_set(monkeypatch, case):
     assert ours.intercept_ == pytest.approx(ref.intercept_, abs=10 * rtol)
 
 
+def test_full_working_set_without_zeros_goes_to_lbfgs(monkeypatch):
+    # A dense elastic net (unscaled y) fills a column working set capped at 20 columns
+    # with nonzero coefficients only: nothing can leave to make room, so L-BFGS-B on X
+    # finishes at once, without a copy of the set's Gram matrix (Gram.kept) first.
+    from sklearn_losses import _solvers
+    from sklearn_losses._objective import Gram
+
+    monkeypatch.setattr(_solvers, "_GRAM_MAX_FEATURES", 20)
+    masks = []
+    kept = Gram.kept
+    monkeypatch.setattr(Gram, "kept", lambda gram, keep: masks.append(keep) or kept(gram, keep))
+    lbfgs_runs = []
+    lbfgs = _solvers._lbfgs
+    monkeypatch.setattr(_solvers, "_lbfgs",
+                        lambda obj, *a, **k: lbfgs_runs.append(obj) or lbfgs(obj, *a, **k))
+    X, y = make_regression(n_samples=300, n_features=120, n_informative=100, noise=5.0,
+                           random_state=2)
+    ref = ElasticNet(alpha=1.0, tol=1e-14, max_iter=100_000).fit(X, y)
+    ours = LossRegressor(penalty="elasticnet", alpha=1.0).fit(X, y)
+    assert np.count_nonzero(ref.coef_) > 60
+    assert not any(mask.all() for mask in masks)
+    assert any(obj.X.shape == X.shape for obj in lbfgs_runs)
+    assert ours.converged_
+    assert_coef_close(ours.coef_, ref.coef_, rtol=1e-5)
+    assert np.array_equal(ours.coef_ == 0, ref.coef_ == 0)
+
+
 @pytest.mark.parametrize("y_scale", ["unscaled", "scaled"])
 def test_dense_solution_goes_to_the_whole_gram(monkeypatch, y_scale):
     # A first L1 fit whose solution is dense (unscaled y: alpha is tiny, nearly every
