@@ -361,11 +361,17 @@ class SampleSpace:
     :class:`Gram` (``c``, the implicit centring) without a ``k x k`` matrix: with
     :math:`A = S^{1/2} (X_F - o_F)` for the ``k`` features ``F``, the Gram block is
     :math:`A^T A`, and :math:`(A^T A + l_2 I)^{-1} = (I - A^T (A A^T + l_2 I)^{-1} A) / l_2`
-    (Woodbury) needs an ``n x n`` system only."""
+    (Woodbury) needs an ``n x n`` system only.
 
-    def __init__(self, obj, c):
+    ``state`` (a dict, kept by the caller for refits on the same data: a path's alphas)
+    holds the last kernel :math:`A A^T` and its features, which :meth:`kernel` updates
+    by the columns that joined or left.
+    """
+
+    def __init__(self, obj, c, state=None):
         self.obj, self.c = obj, c
         self.root = np.sqrt(obj.sample_weight)
+        self.state = {} if state is None else state
 
     def known(self, mask):
         """Every column is at hand (X's own)."""
@@ -379,10 +385,48 @@ class SampleSpace:
         A *= self.root[:, None]
         return A
 
-    def gradient(self, w, l2, F, A):
-        """The smooth part's gradient ``G w - c + l2 w`` for ``w`` nonzero on ``F`` only,
-        from ``A`` (:meth:`columns` of ``F``): one product with X."""
-        return self.obj.coef_gradient(self.root * (A @ w[F]))[0] - self.c + l2 * w
+    def kernel(self, F):
+        """:math:`A A^T` (``n x n``) for the features ``F``: the last kernel (``state``)
+        plus the products of the columns that joined, minus those of the columns that
+        left (``n^2`` per column, against ``n^2 k`` afresh), as long as they are at most
+        a quarter of ``F``; afresh otherwise, and after ``_KERNEL_UPDATES`` updates (their
+        rounding adds up). Elastic-net CV at 200 x 2 000, 20 alphas: a step took 2.2 ms
+        with its kernel and columns afresh."""
+        mask = np.zeros(len(self.c), dtype=bool)
+        mask[F] = True
+        last, state = self.state.get("mask"), self.state
+        if last is not None and state["updates"] < _KERNEL_UPDATES:
+            joined, left = np.flatnonzero(mask & ~last), np.flatnonzero(last & ~mask)
+            if 4 * (joined.size + left.size) <= F.size:
+                K = state["K"]
+                for cols, sign in ((joined, 1.0), (left, -1.0)):
+                    if cols.size:
+                        B = self.columns(cols)
+                        K += sign * (B @ B.T)
+                state.update(mask=mask, updates=state["updates"] + 1)
+                return K
+        A = self.columns(F)
+        state.update(mask=mask, K=A @ A.T, updates=0)
+        return state["K"]
+
+    def times(self, v):
+        """:math:`S^{1/2} (X - o) v` for a ``v`` on every feature (0 outside ``F``, so
+        :math:`A v_F`): a product with X instead of a gather of its columns."""
+        Xv = np.asarray(self.obj.X @ v).ravel()
+        return self.root * (Xv - np.dot(self.obj.offset, v))
+
+    def transposed_times(self, z):
+        """:math:`(X - o)^T S^{1/2} z` on every feature (``A^T z`` on ``F``)."""
+        u = self.root * z
+        return centred_product(np.asarray(self.obj.X.T @ u).ravel(), u, self.obj.offset)[0]
+
+    def gradient(self, w, l2):
+        """The smooth part's gradient ``G w - c + l2 w``: two products with X."""
+        return self.transposed_times(self.times(w)) - self.c + l2 * w
+
+
+# SampleSpace.kernel computes its kernel afresh after this many updates
+_KERNEL_UPDATES = 32
 
 
 class _GramRestriction:

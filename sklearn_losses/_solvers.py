@@ -982,8 +982,9 @@ def _column_working_set(obj, c, l1, l2, positive, w0, gtol, max_iter, verbose, f
             # steps in the samples' space (see _SAMPLE_SPACE_MAX), once, from the signs
             # here and those the joining features' gradients ask for
             sampled = True
-            exact = _exact_steps(SampleSpace(obj, c), l1, l2, positive, _entering(w, g, grow),
-                                 None, col_scale, gtol, step=_sample_space_step)
+            space = SampleSpace(obj, c, cache.setdefault("sample space", {}))
+            exact = _exact_steps(space, l1, l2, positive, _entering(w, g, grow), None,
+                                 col_scale, gtol, step=_sample_space_step)
             if exact is not None:
                 return FitResult(exact[None, :], b, n_iter + 1, True, _EXACT)
         if order.size + grow.size > largest:
@@ -1226,20 +1227,22 @@ def _entering(w, g, idx):
 def _sample_space_step(space, l1, l2, positive, w):
     """:func:`_exact_step` in the samples' space (:class:`SampleSpace`, ``l2 > 0``):
     ``w_F = (r - A^T z) / l2`` with ``(A A^T + l2 I) z = A r``, ``r = c_F - l1 sign(w_F)``,
-    an ``n x n`` system for ``k > n`` nonzero coefficients."""
+    an ``n x n`` system for ``k > n`` nonzero coefficients; its kernel ``A A^T`` updated
+    from the last step's (:meth:`SampleSpace.kernel`), the products with ``A`` taken
+    with X."""
     F = np.flatnonzero(w)
     if F.size == 0:
         return None
-    A = space.columns(F)
-    rhs = space.c[F] - l1 * np.sign(w[F])
-    K = A @ A.T
+    rhs = np.zeros_like(w)
+    rhs[F] = space.c[F] - l1 * np.sign(w[F])
+    K = space.kernel(F).copy()
     K.flat[:: len(K) + 1] += l2
-    z = _solve_spd(K, A @ rhs)
+    z = _solve_spd(K, space.times(rhs))
     if z is None:
         return None
     exact = np.zeros_like(w)
-    exact[F] = (rhs - A.T @ z) / l2
-    return exact, space.gradient(exact, l2, F, A)
+    exact[F] = (rhs[F] - space.transposed_times(z)[F]) / l2
+    return exact, space.gradient(exact, l2)
 
 
 # ----------------------------------------------------------------------------- HiGHS LP

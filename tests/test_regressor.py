@@ -390,10 +390,26 @@ def test_sample_space_step_equals_the_gram_step(weights):
     gram = Gram(X, y, s, offset, True)
     w = np.zeros(p)
     w[rng.choice(p, 50, replace=False)] = rng.choice([-1.0, 1.0], 50)  # 50 > n
-    gram_exact, gram_g = _exact_step(gram, 0.01, 0.3, False, w)
-    space_exact, space_g = _sample_space_step(SampleSpace(obj, gram.c), 0.01, 0.3, False, w)
-    np.testing.assert_allclose(space_exact, gram_exact, rtol=1e-9, atol=1e-12)
-    np.testing.assert_allclose(space_g, gram_g, rtol=1e-9, atol=1e-12)
+    space = SampleSpace(obj, gram.c)
+    for step in range(4):
+        # later steps update the kernel A A^T of the step before: a few features join
+        # or leave (fewer than a quarter), some change sign; the first computes it
+        if step:
+            moved = rng.choice(p, 6, replace=False)
+            w[moved] = np.where(w[moved] == 0, rng.choice([-1.0, 1.0], 6), 0.0)
+            w[rng.choice(np.flatnonzero(w), 3, replace=False)] *= -1
+        gram_exact, gram_g = _exact_step(gram, 0.01, 0.3, False, w)
+        space_exact, space_g = _sample_space_step(space, 0.01, 0.3, False, w)
+        assert space.state["updates"] == step
+        np.testing.assert_allclose(space_exact, gram_exact, rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(space_g, gram_g, rtol=1e-9, atol=1e-12)
+    A = space.columns(np.flatnonzero(w))
+    np.testing.assert_allclose(space.state["K"], A @ A.T, rtol=1e-12, atol=1e-12)
+    # many changes at once: afresh
+    w[:] = 0.0
+    w[:40] = 1.0
+    _sample_space_step(space, 0.01, 0.3, False, w)
+    assert space.state["updates"] == 0
 
 
 def test_elastic_net_denser_than_its_samples(monkeypatch):
@@ -419,6 +435,37 @@ def test_elastic_net_denser_than_its_samples(monkeypatch):
     assert_coef_close(ours.coef_, ref.coef_, rtol=1e-8)
     assert np.array_equal(ours.coef_ == 0, ref.coef_ == 0)
     assert ours.intercept_ == pytest.approx(ref.intercept_, rel=1e-8)
+
+
+def test_elastic_net_path_denser_than_its_samples_updates_its_kernel(monkeypatch):
+    # Along a cross-validation path the samples' space keeps its kernel A A^T from one
+    # alpha to the next (the fold's cache) and updates it by the features that joined or
+    # left; the refit at the chosen alpha is ElasticNet's optimum.
+    from sklearn_losses import LossRegressorCV
+    from sklearn_losses._objective import SampleSpace
+
+    updates, inherited = [], []
+    kernel, init = SampleSpace.kernel, SampleSpace.__init__
+
+    def counted(space, F):
+        K = kernel(space, F)
+        updates.append(space.state["updates"])
+        return K
+
+    def recorded(space, obj, c, state=None):
+        inherited.append(state is not None and "K" in state)  # an earlier alpha's kernel
+        init(space, obj, c, state)
+
+    monkeypatch.setattr(SampleSpace, "kernel", counted)
+    monkeypatch.setattr(SampleSpace, "__init__", recorded)
+    X, y = make_regression(n_samples=60, n_features=400, n_informative=20, noise=5.0,
+                           random_state=3)
+    cv = LossRegressorCV(penalty="elasticnet", alphas=[4.0, 2.0, 1.0, 0.5], cv=3).fit(X, y)
+    assert max(updates) > 0 and any(inherited)
+    ref = ElasticNet(alpha=cv.alpha_, tol=1e-14, max_iter=1_000_000).fit(X, y)
+    assert np.count_nonzero(ref.coef_) > 60
+    assert_coef_close(cv.coef_, ref.coef_, rtol=1e-7)
+    assert np.array_equal(cv.coef_ == 0, ref.coef_ == 0)
 
 
 def test_exact_steps_drop_a_flipped_sign():
