@@ -913,7 +913,10 @@ def _column_working_set(obj, c, l1, l2, positive, w0, gtol, max_iter, verbose, f
     inexact solutions could make the rounds cycle). The cap is 300 features. Without an
     L2 part it is twice as many as samples, at most what NNLS solves (but at least n): a
     Lasso solution has fewer nonzero coefficients than samples, and with n << p the set
-    fills and empties many times, each time with room for a few violators. With one
+    fills and empties many times, each time with room for a few violators; from a warm
+    start (a path's next alpha, its set near the solution already) as many as samples,
+    whose solves cost less (Lasso CV 200 x 2 000, 20 alphas: 0.55 -> 0.28 s; 100 x 1 000
+    0.23 -> 0.18 s). With one
     (an elastic-net solution may have more nonzero coefficients than samples, and its
     restricted system stays definite) and n <= ``_SAMPLE_SPACE_MAX``, it is what NNLS
     solves, and a denser solution takes the samples' space (elastic net 200 x 2 000, 212
@@ -957,7 +960,7 @@ def _column_working_set(obj, c, l1, l2, positive, w0, gtol, max_iter, verbose, f
     order = np.flatnonzero(w)  # the working set, in the order its features joined
     # (without an L2 part: see the docstring)
     largest = min(p, _GRAM_MAX_FEATURES,
-                  max(n, min(2 * n, _NNLS_MAX_FEATURES)) if l2 == 0
+                  (n if w.any() else max(n, min(2 * n, _NNLS_MAX_FEATURES))) if l2 == 0
                   else _NNLS_MAX_FEATURES if n <= _SAMPLE_SPACE_MAX else p)
     message, converged, gram, checked, sampled = "", False, None, True, False
     zero = not w.any()

@@ -278,6 +278,30 @@ def test_column_working_set_at_its_cap_after_nnls():
     assert np.array_equal(ours.coef_ == 0, ref.coef_ == 0)
 
 
+def test_column_working_set_cap_from_a_warm_start(capsys):
+    # n << p Lasso along a path: a cold start's working set may grow to 2n columns, a
+    # warm start's (the next alpha, from the last solution) to n; every alpha reaches
+    # Lasso's optimum.
+    from sklearn_losses._solvers import solve
+    from sklearn_losses.losses import SquaredError
+
+    X, y = make_regression(n_samples=50, n_features=350, n_informative=17, noise=5.0,
+                           random_state=0)
+    coef, largest, cache = np.zeros((1, 350)), [], {}
+    for alpha in [0.3, 0.2, 0.15, 0.1]:
+        res = solve(SquaredError(), X, y, np.ones(50), l1=alpha, l2=0.0, fit_intercept=True,
+                    positive=False, solver="lbfgs", tol=1e-6, max_iter=1000, coef_init=coef,
+                    intercept_init=None, verbose=1, cache=cache)
+        sizes = [int(line.split()[3]) for line in capsys.readouterr().out.splitlines()
+                 if line.startswith("[column working set]")]
+        largest.append(max(sizes, default=0))
+        ref = Lasso(alpha=alpha, tol=1e-14, max_iter=1_000_000).fit(X, y)
+        assert res.converged
+        assert_coef_close(res.coef[0], ref.coef_, rtol=1e-6)
+        coef = res.coef
+    assert largest[0] > 50 and max(largest[1:]) <= 50
+
+
 @pytest.mark.parametrize("n, whole", [(2000, True), (4000, False)])
 def test_whole_gram_only_for_big_new_columns(monkeypatch, n, whole):
     # A column working set that would pass half of the features leaves for the whole
