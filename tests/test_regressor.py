@@ -29,6 +29,25 @@ def assert_coef_close(a, b, rtol=1e-4):
     np.testing.assert_allclose(a, b, rtol=0, atol=rtol * scale)
 
 
+def assert_same_optimum(coef, ref_coef, rtol):
+    """Coefficients within ``rtol`` of the reference's largest, with the same zeros."""
+    assert_coef_close(coef, ref_coef, rtol=rtol)
+    assert np.array_equal(coef == 0, ref_coef == 0)
+
+
+def first_arguments(monkeypatch, owner, name):
+    """Patch ``owner.name`` to record the first argument of every call (an objective, a
+    Gram matrix, ...); returns the list it fills."""
+    calls, original = [], getattr(owner, name)
+
+    def recorded(first, *args, **kwargs):
+        calls.append(first)
+        return original(first, *args, **kwargs)
+
+    monkeypatch.setattr(owner, name, recorded)
+    return calls
+
+
 @pytest.mark.parametrize("n_samples", [300, 40], ids=["gram", "on-X"])
 @pytest.mark.parametrize("alpha", [0.01, 0.3])
 def test_matches_lasso_elasticnet_ridge(data, alpha, n_samples):
@@ -138,8 +157,7 @@ def test_gram_working_set_with_or_without_nnls(monkeypatch, positive, nnls):
     ref = Lasso(alpha=0.005, positive=positive, tol=1e-14, max_iter=100_000).fit(X, y)
     ours = LossRegressor(penalty="l1", alpha=0.005, positive=positive).fit(X, y)
     assert ours.converged_
-    assert_coef_close(ours.coef_, ref.coef_, rtol=1e-6)
-    assert np.array_equal(ours.coef_ == 0, ref.coef_ == 0)
+    assert_same_optimum(ours.coef_, ref.coef_, rtol=1e-6)
 
 
 @pytest.mark.parametrize("case", ["p > 300", "n < 4p", "sparse", "weights", "positive",
@@ -158,14 +176,8 @@ def test_column_working_set(monkeypatch, case):
     # Same optimum and zeros as Lasso / ElasticNet.
     from sklearn_losses import _solvers
 
-    calls = []
-    column_working_set = _solvers._column_working_set
-    monkeypatch.setattr(_solvers, "_column_working_set",
-                        lambda *a, **k: calls.append(1) or column_working_set(*a, **k))
-    lbfgs_runs = []
-    lbfgs = _solvers._lbfgs
-    monkeypatch.setattr(_solvers, "_lbfgs",
-                        lambda obj, *a, **k: lbfgs_runs.append(obj) or lbfgs(obj, *a, **k))
+    calls = first_arguments(monkeypatch, _solvers, "_column_working_set")
+    lbfgs_runs = first_arguments(monkeypatch, _solvers, "_lbfgs")
     solved_starts = []
     exact_steps = _solvers._exact_steps
 
@@ -207,8 +219,7 @@ def test_column_working_set(monkeypatch, case):
     assert 20 < np.count_nonzero(ours.coef_) < p
     # exact in Gram form; L-BFGS-B stops at tol (1e-4 relative, on the gradient)
     rtol = 1e-5 if case == "outgrown" else 1e-8
-    assert_coef_close(ours.coef_, ref.coef_, rtol=rtol)
-    assert np.array_equal(ours.coef_ == 0, ref.coef_ == 0)
+    assert_same_optimum(ours.coef_, ref.coef_, rtol=rtol)
     assert ours.intercept_ == pytest.approx(ref.intercept_, abs=10 * rtol)
 
 
@@ -223,10 +234,7 @@ def test_full_working_set_without_zeros_goes_to_lbfgs(monkeypatch):
     masks = []
     kept = Gram.kept
     monkeypatch.setattr(Gram, "kept", lambda gram, keep: masks.append(keep) or kept(gram, keep))
-    lbfgs_runs = []
-    lbfgs = _solvers._lbfgs
-    monkeypatch.setattr(_solvers, "_lbfgs",
-                        lambda obj, *a, **k: lbfgs_runs.append(obj) or lbfgs(obj, *a, **k))
+    lbfgs_runs = first_arguments(monkeypatch, _solvers, "_lbfgs")
     X, y = make_regression(n_samples=300, n_features=120, n_informative=100, noise=5.0,
                            random_state=2)
     ref = ElasticNet(alpha=1.0, tol=1e-14, max_iter=100_000).fit(X, y)
@@ -235,8 +243,7 @@ def test_full_working_set_without_zeros_goes_to_lbfgs(monkeypatch):
     assert not any(mask.all() for mask in masks)
     assert any(obj.X.shape == X.shape for obj in lbfgs_runs)
     assert ours.converged_
-    assert_coef_close(ours.coef_, ref.coef_, rtol=1e-5)
-    assert np.array_equal(ours.coef_ == 0, ref.coef_ == 0)
+    assert_same_optimum(ours.coef_, ref.coef_, rtol=1e-5)
 
 
 @pytest.mark.parametrize("y_scale", ["unscaled", "scaled"])
@@ -247,9 +254,7 @@ def test_dense_solution_goes_to_the_whole_gram(monkeypatch, y_scale):
     # optimum with its zeros.
     from sklearn_losses._objective import Gram
 
-    completed = []
-    complete = Gram.complete
-    monkeypatch.setattr(Gram, "complete", lambda gram: completed.append(gram) or complete(gram))
+    completed = first_arguments(monkeypatch, Gram, "complete")
     X, y = make_regression(n_samples=800, n_features=60, n_informative=12, noise=5.0,
                            random_state=0)
     if y_scale == "scaled":
@@ -260,8 +265,7 @@ def test_dense_solution_goes_to_the_whole_gram(monkeypatch, y_scale):
     assert (np.count_nonzero(ref.coef_) > 45) == dense
     assert any(gram.X is X for gram in completed) == dense
     assert ours.converged_
-    assert_coef_close(ours.coef_, ref.coef_, rtol=1e-8)
-    assert np.array_equal(ours.coef_ == 0, ref.coef_ == 0)
+    assert_same_optimum(ours.coef_, ref.coef_, rtol=1e-8)
 
 
 def test_column_working_set_at_its_cap_after_nnls():
@@ -274,8 +278,7 @@ def test_column_working_set_at_its_cap_after_nnls():
     ref = Lasso(alpha=0.1, tol=1e-14, max_iter=1_000_000).fit(X, y)
     ours = LossRegressor(penalty="l1", alpha=0.1).fit(X, y)
     assert ours.converged_
-    assert_coef_close(ours.coef_, ref.coef_, rtol=1e-6)
-    assert np.array_equal(ours.coef_ == 0, ref.coef_ == 0)
+    assert_same_optimum(ours.coef_, ref.coef_, rtol=1e-6)
 
 
 def test_column_working_set_cap_from_a_warm_start(capsys):
@@ -310,17 +313,14 @@ def test_whole_gram_only_for_big_new_columns(monkeypatch, n, whole):
     # less than all 50). Both reach ElasticNet's optimum.
     from sklearn_losses._objective import Gram
 
-    completed = []
-    complete = Gram.complete
-    monkeypatch.setattr(Gram, "complete", lambda gram: completed.append(gram) or complete(gram))
+    completed = first_arguments(monkeypatch, Gram, "complete")
     X, y = make_regression(n_samples=n, n_features=50, n_informative=10, noise=5.0,
                            random_state=0)
     ref = ElasticNet(alpha=1.0, tol=1e-14, max_iter=100_000).fit(X, y)
     ours = LossRegressor(penalty="elasticnet", alpha=1.0).fit(X, y)
     assert any(gram.X is X for gram in completed) == whole
     assert ours.converged_ and np.count_nonzero(ours.coef_) > 25
-    assert_coef_close(ours.coef_, ref.coef_, rtol=1e-8)
-    assert np.array_equal(ours.coef_ == 0, ref.coef_ == 0)
+    assert_same_optimum(ours.coef_, ref.coef_, rtol=1e-8)
 
 
 @pytest.mark.parametrize("weights", ["unequal", "equal"])
@@ -442,13 +442,8 @@ def test_elastic_net_denser_than_its_samples(monkeypatch):
     # X: ElasticNet's optimum and zeros.
     from sklearn_losses import _solvers
 
-    steps, lbfgs_runs = [], []
-    step = _solvers._sample_space_step
-    monkeypatch.setattr(_solvers, "_sample_space_step",
-                        lambda *a: steps.append(1) or step(*a))
-    lbfgs = _solvers._lbfgs
-    monkeypatch.setattr(_solvers, "_lbfgs",
-                        lambda obj, *a, **k: lbfgs_runs.append(obj) or lbfgs(obj, *a, **k))
+    steps = first_arguments(monkeypatch, _solvers, "_sample_space_step")
+    lbfgs_runs = first_arguments(monkeypatch, _solvers, "_lbfgs")
     X, y = make_regression(n_samples=40, n_features=300, n_informative=15, noise=5.0,
                            random_state=3)
     ref = ElasticNet(alpha=1.0, tol=1e-14, max_iter=1_000_000).fit(X, y)
@@ -456,8 +451,7 @@ def test_elastic_net_denser_than_its_samples(monkeypatch):
     assert np.count_nonzero(ref.coef_) > 200
     assert steps and not any(obj.X.shape == X.shape for obj in lbfgs_runs)
     assert ours.converged_
-    assert_coef_close(ours.coef_, ref.coef_, rtol=1e-8)
-    assert np.array_equal(ours.coef_ == 0, ref.coef_ == 0)
+    assert_same_optimum(ours.coef_, ref.coef_, rtol=1e-8)
     assert ours.intercept_ == pytest.approx(ref.intercept_, rel=1e-8)
 
 
@@ -488,8 +482,7 @@ def test_elastic_net_path_denser_than_its_samples_updates_its_kernel(monkeypatch
     assert max(updates) > 0 and any(inherited)
     ref = ElasticNet(alpha=cv.alpha_, tol=1e-14, max_iter=1_000_000).fit(X, y)
     assert np.count_nonzero(ref.coef_) > 60
-    assert_coef_close(cv.coef_, ref.coef_, rtol=1e-7)
-    assert np.array_equal(cv.coef_ == 0, ref.coef_ == 0)
+    assert_same_optimum(cv.coef_, ref.coef_, rtol=1e-7)
 
 
 def test_exact_steps_drop_a_flipped_sign():
@@ -584,8 +577,7 @@ def test_unchecked_solve_with_a_wrong_sign_is_solved_again(monkeypatch, alpha):
     ref = Lasso(alpha=alpha, tol=1e-14, max_iter=100_000).fit(X, y)
     assert calls == [(2, False), (2, True)]
     assert ours.converged_ and ours.coef_[1] < 0
-    assert_coef_close(ours.coef_, ref.coef_, rtol=1e-8)
-    assert np.array_equal(ours.coef_ == 0, ref.coef_ == 0)
+    assert_same_optimum(ours.coef_, ref.coef_, rtol=1e-8)
 
 
 @pytest.mark.parametrize("q, alpha", [(0.5, 0.0), (0.2, 0.01), (0.8, 0.1)])
