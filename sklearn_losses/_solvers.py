@@ -656,8 +656,9 @@ def _lbfgs_columns(obj, l1, l2, positive, W0, b0, gtol, max_iter, verbose, floor
         if verbose:
             print(f"[lbfgs columns] {order.size} of {p} features, largest KKT violation "
                   f"{violation:.3g}")
-        sub = LinearObjective(obj.loss_gradient, gather_columns(X, order), obj.y, obj.sample_weight,
-                              obj.fit_intercept, obj.n_outputs, normalizer=1.0,
+        sub = LinearObjective(obj.loss_gradient, gather_columns(X, order), obj.y,
+                              obj.sample_weight, obj.fit_intercept, obj.n_outputs,
+                              normalizer=1.0,
                               offset=obj.offset[order], col_scale=obj.col_scale[order])
         res = _lbfgs(sub, l1, l2, positive, W[:, order], b, gtol, max_iter - n_iter,
                      verbose, floor=floor)
