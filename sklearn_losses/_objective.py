@@ -416,14 +416,11 @@ class SampleSpace:
         Xv = np.asarray(self.obj.X @ v).ravel()
         return self.root * (Xv - np.dot(self.obj.offset, v))
 
-    def transposed_times(self, z):
-        """:math:`(X - o)^T S^{1/2} z` on every feature (``A^T z`` on ``F``)."""
-        u = self.root * z
-        return centred_product(np.asarray(self.obj.X.T @ u).ravel(), u, self.obj.offset)[0]
-
-    def gradient(self, w, l2):
-        """The smooth part's gradient ``G w - c + l2 w``: two products with X."""
-        return self.transposed_times(self.times(w)) - self.c + l2 * w
+    def transposed_times(self, Z):
+        """:math:`(X - o)^T S^{1/2} Z` on every feature (``A^T Z`` on ``F``) for the
+        ``k`` columns of ``Z`` (``(n, k)``), as ``(k, p)``: one pass over X."""
+        U = self.root[:, None] * Z
+        return centred_product(_times_thin(self.obj.X.T, U), U, self.obj.offset)
 
 
 # SampleSpace.kernel computes its kernel afresh after this many updates

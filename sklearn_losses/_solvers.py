@@ -1233,20 +1233,24 @@ def _sample_space_step(space, l1, l2, positive, w):
     ``w_F = (r - A^T z) / l2`` with ``(A A^T + l2 I) z = A r``, ``r = c_F - l1 sign(w_F)``,
     an ``n x n`` system for ``k > n`` nonzero coefficients; its kernel ``A A^T`` updated
     from the last step's (:meth:`SampleSpace.kernel`), the products with ``A`` taken
-    with X."""
+    with X (two passes over it: ``A r``, then ``A^T z`` with the gradient)."""
     F = np.flatnonzero(w)
     if F.size == 0:
         return None
     rhs = np.zeros_like(w)
     rhs[F] = space.c[F] - l1 * np.sign(w[F])
-    K = space.kernel(F).copy()
-    K.flat[:: len(K) + 1] += l2
-    z = _solve_spd(K, space.times(rhs))
+    Ar, K = space.times(rhs), space.kernel(F)
+    M = K.copy()
+    M.flat[:: len(M) + 1] += l2
+    z = _solve_spd(M, Ar)
     if z is None:
         return None
+    # A w_F = (A r - A A^T z) / l2 from the kernel; then A^T z and the gradient
+    # A^T (A w_F) - c + l2 w in one pass over X
+    Atz, AtAw = space.transposed_times(np.column_stack([z, (Ar - K @ z) / l2]))
     exact = np.zeros_like(w)
-    exact[F] = (rhs[F] - space.transposed_times(z)[F]) / l2
-    return exact, space.gradient(exact, l2)
+    exact[F] = (rhs[F] - Atz[F]) / l2
+    return exact, AtAw - space.c + l2 * exact
 
 
 # ----------------------------------------------------------------------------- HiGHS LP
