@@ -412,15 +412,15 @@ class SampleSpace:
 
     def times(self, v):
         """:math:`S^{1/2} (X - o) v` for a ``v`` on every feature (0 outside ``F``, so
-        :math:`A v_F`): a product with X instead of a gather of its columns."""
-        Xv = np.asarray(self.obj.X @ v).ravel()
-        return self.root * (Xv - np.dot(self.obj.offset, v))
+        :math:`A v_F`): the objective's raw prediction, a product with X instead of a
+        gather of its columns."""
+        return self.root * self.obj.raw(v[None, :], np.zeros(1))
 
     def transposed_times(self, Z):
         """:math:`(X - o)^T S^{1/2} Z` on every feature (``A^T Z`` on ``F``) for the
-        ``k`` columns of ``Z`` (``(n, k)``), as ``(k, p)``: one pass over X."""
-        U = self.root[:, None] * Z
-        return centred_product(_times_thin(self.obj.X.T, U), U, self.obj.offset)
+        ``k`` columns of ``Z`` (``(n, k)``), as ``(k, p)``: the objective's coefficient
+        gradient, one pass over X."""
+        return self.obj.coef_gradient(self.root[:, None] * Z)
 
 
 # SampleSpace.kernel computes its kernel afresh after this many updates
