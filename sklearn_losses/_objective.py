@@ -16,7 +16,10 @@ Conventions
   ``X`` is made, sparse stays sparse. The true intercept is ``b - W @ offset``.
 """
 
+from dataclasses import dataclass
+
 import numpy as np
+import scipy.sparse as sp
 from sklearn.utils import assert_all_finite
 
 
@@ -53,9 +56,9 @@ class LinearObjective:
         self.fit_intercept = fit_intercept
         self.n_outputs = n_outputs
         if offset is None or col_scale is None:
-            mean, scale, _ = column_statistics(X, sample_weight, fit_intercept)
-            offset = mean if offset is None else offset
-            col_scale = scale if col_scale is None else col_scale
+            stats = column_statistics(X, sample_weight, fit_intercept, shift=False)
+            offset = stats.offset if offset is None else offset
+            col_scale = stats.col_scale if col_scale is None else col_scale
         self.offset = offset
         self.col_scale = col_scale
 
@@ -148,26 +151,111 @@ def centred_product(XtV, V, offset):
     return XtV.T - np.outer(_column_sums(V), offset)
 
 
-def column_statistics(X, sample_weight, fit_intercept, V=None, block=65536):
-    """What the solvers read off X's columns before a fit, in one pass over dense X (row
-    blocks of about ``block`` entries, which stay in cache; ``X.T @ V`` for two columns in
-    one product took 12 ms alone at 20 000 x 200 here, against 5 ms by blocks). Each
-    block's products are taken as ``V_B^T X_B``: OpenBLAS's ``X_B^T V_B`` with few
-    columns in ``V`` ran 2-3x slower (2 000 x 1 000: 1.3 against 4.1 ms).
+# A column whose weighted mean lies more than this many weighted standard deviations
+# from 0 is centred explicitly (a shifted copy, see column_statistics): the implicit
+# centring subtracts offset terms from sums over X, and loses about eps * ratio of X w
+# and eps * ratio**2 of a Gram entry to cancellation (a timestamp column, 1.7e9 give or
+# take 600, has a ratio of 1e7: every digit of its Gram entries). Below 16 the loss is
+# at most 256 eps, and ordinary positive features (counts, measurements) stay uncopied.
+_OFFSET_RATIO = 16.0
 
-    Returns ``(offset, col_scale, XtV)``: the offset of the implicit centring (the
-    ``sample_weight``-weighted column means, 0 without an intercept), the weighted
-    standard deviation of each column around it (1 where it is 0: the solvers' diagonal
-    preconditioner), and ``X.T @ V`` of shape ``(n_features, k)`` for an
-    ``(n_samples, k)`` ``V`` (``k = 0`` by default). No temporary copy of X, dense or
-    sparse.
+
+@dataclass
+class ColumnStatistics:
+    """What the solvers read off X's columns before a fit (see :func:`column_statistics`).
+
+    ``X`` is the data the solvers work on: the caller's X, or a copy whose far-offset
+    columns were shifted by ``shift`` (0 on the others); ``offset`` is what is left of
+    the weighted column means of that ``X``, centred implicitly. The model's intercept
+    on the caller's X is ``b - w @ (shift + offset)``.
+    """
+
+    X: object
+    shift: np.ndarray
+    offset: np.ndarray
+    col_scale: np.ndarray
+    XtV: np.ndarray
+
+    @property
+    def total_offset(self):
+        """The offsets of the caller's X: ``shift + offset``."""
+        return self.shift + self.offset
+
+
+def column_statistics(X, sample_weight, fit_intercept, V=None, block=65536, shift=True):
+    """What the solvers read off X's columns before a fit, as :class:`ColumnStatistics`:
+    the weighted column means (the offsets of the implicit centring, 0 without an
+    intercept), the weighted standard deviation of each column around them (1 for a
+    constant column: the solvers' diagonal preconditioner), and ``X.T @ V`` of shape
+    ``(n_features, k)`` for an ``(n_samples, k)`` ``V`` (``k = 0`` by default).
+
+    With an intercept (and ``shift``), columns whose mean dwarfs their spread
+    (``_OFFSET_RATIO``) are shifted by their mean in a copy of X (dense; sparse: those
+    columns stored in full, as they nearly are already), and the statistics are taken
+    again on the copy, so every solver sees columns it can centre without cancellation.
 
     A fit validates X without scikit-learn's finiteness check (a pass over X of its
     own): a NaN or an infinity in X makes these sums non-finite, and then
     :func:`check_finite` raises scikit-learn's error.
     """
-    n, p = X.shape
+    p = X.shape[1]
     w = normalised_weights(sample_weight)
+    mean, mean_square, XtV = _column_moments(X, w, V, block)
+    check_finite(X, mean, mean_square)
+    shifts = np.zeros(p)
+    if fit_intercept and shift:
+        far = far_offset(mean, mean_square - mean**2)
+        if far.any():
+            shifts[far] = mean[far]
+            X = shifted_columns(X, shifts)
+            mean, mean_square, XtV = _column_moments(X, w, V, block)
+    offset = mean if fit_intercept else np.zeros(p)
+    scale = np.sqrt(np.maximum(mean_square - offset**2, 0.0))
+    return ColumnStatistics(X, shifts, offset, column_scales(scale, offset), XtV)
+
+
+def far_offset(mean, variance):
+    """Which columns' means lie more than ``_OFFSET_RATIO`` standard deviations from 0
+    (a constant nonzero column among them)."""
+    return (mean != 0) & (np.maximum(variance, 0.0) * _OFFSET_RATIO**2 < mean**2)
+
+
+def column_scales(scale, offset):
+    """The solvers' column scales: the standard deviations ``scale``, and 1 for a column
+    that is constant to rounding (its deviation from a mean ``offset`` is below that
+    mean's ``_OFFSET_RATIO``-th part even after :func:`shifted_columns`: only rounding
+    is left of it), so that no unit is read off rounding noise. Relative only: a column
+    in units of 1e-12 keeps its scale of 1e-12."""
+    constant = (scale == 0) | (scale * _OFFSET_RATIO < np.abs(offset))
+    return np.where(constant, 1.0, scale)
+
+
+def shifted_columns(X, shift):
+    """A copy of ``X`` with ``shift`` subtracted from each column (``shift`` is 0 on most).
+    Dense X keeps its memory order; a sparse X keeps its format, the shifted columns
+    stored in full (their implicit zeros become ``-shift``)."""
+    cols = np.flatnonzero(shift)
+    if not hasattr(X, "multiply"):
+        out = np.array(X, dtype=np.float64, order="K", copy=True)
+        out[:, cols] -= shift[cols]
+        return out
+    n, p = X.shape
+    stored = np.zeros(p, dtype=np.intp)
+    stored[cols] = n
+    indptr = np.concatenate([[0], np.cumsum(stored)])
+    full = sp.csc_matrix((np.repeat(shift[cols], n), np.tile(np.arange(n), cols.size),
+                          indptr), shape=X.shape)
+    return (X - full).asformat(X.format)
+
+
+def _column_moments(X, w, V, block):
+    """``(X^T w, (X * X)^T w, X^T V)`` in one pass over dense X (row blocks of about
+    ``block`` entries, which stay in cache), without a temporary copy of X, dense or
+    sparse. Each block's squares are taken before its product (their ufunc streams the
+    block in from memory faster than BLAS's packing does), and the products as
+    ``A_B^T X_B`` with ``A = [w, V]`` (OpenBLAS's ``X_B^T A_B`` with few columns in A
+    is slower)."""
+    n, p = X.shape
     V = np.zeros((n, 0)) if V is None else V.reshape(n, -1)
     # a NaN or an infinity in X (0 * inf, inf - inf) makes them NaN without a warning:
     # check_finite then raises
@@ -182,26 +270,18 @@ def column_statistics(X, sample_weight, fit_intercept, V=None, block=65536):
             else:  # duplicate entries: square their sums
                 squared = X.multiply(X)
             second = np.asarray(squared.T @ w).ravel()
-        else:
-            A = np.empty((n, 1 + V.shape[1]))
-            A[:, 0], A[:, 1:] = w, V
-            sums, second = np.zeros((A.shape[1], p)), np.zeros(p)
-            rows = -(-n // -(-n * p // max(block, 1)))  # equal blocks of at most ``block``
-            squares = np.empty((min(rows, n), p))
-            for start in range(0, n, rows):
-                B, AB = X[start: start + rows], A[start: start + rows]
-                # the squares first: their ufunc streams the block in from memory
-                # faster than the product's packing does (X out of cache, one BLAS
-                # thread: 20 000 x 200, 6.0 -> 3.5 ms; 2 000 x 1 000, 2.7 -> 1.9 ms)
-                B2 = np.multiply(B, B, out=squares[: len(B)])
-                sums += AB.T @ B
-                second += AB[:, 0] @ B2
-            first, XtV = sums[0], sums[1:].T
-    check_finite(X, first, second)
-    offset = first if fit_intercept else np.zeros(p)
-    scale = np.sqrt(np.maximum(second - offset**2, 0.0))
-    col_scale = np.where(scale > 1e-12 * (1 + np.abs(offset)), scale, 1.0)
-    return offset, col_scale, XtV
+            return first, second, XtV
+        A = np.empty((n, 1 + V.shape[1]))
+        A[:, 0], A[:, 1:] = w, V
+        sums, second = np.zeros((A.shape[1], p)), np.zeros(p)
+        rows = -(-n // -(-n * p // max(block, 1)))  # equal blocks of at most ``block``
+        squares = np.empty((min(rows, n), p))
+        for start in range(0, n, rows):
+            B, AB = X[start: start + rows], A[start: start + rows]
+            B2 = np.multiply(B, B, out=squares[: len(B)])
+            sums += AB.T @ B
+            second += AB[:, 0] @ B2
+    return sums[0], second, sums[1:].T
 
 
 def check_finite(X, *sums):

@@ -45,9 +45,9 @@ from scipy.optimize import Bounds, linprog, lsq_linear, minimize, nnls
 from sklearn.exceptions import ConvergenceWarning
 from threadpoolctl import ThreadpoolController  # a dependency of scikit-learn
 
-from ._objective import (Gram, LinearObjective, SampleSpace, centred_gram, centred_product,
-                         check_finite, column_extremes, column_statistics,
-                         gather_columns, normalised_weights)
+from ._objective import (_OFFSET_RATIO, Gram, LinearObjective, SampleSpace, centred_gram,
+                         centred_product, check_finite, column_extremes, column_statistics,
+                         far_offset, gather_columns, normalised_weights)
 from .penalties import penalty_value
 
 SOLVERS = ("auto", "lbfgs", "highs", "smoothing")
@@ -58,6 +58,7 @@ SOLVERS = ("auto", "lbfgs", "highs", "smoothing")
 # is under this fraction of the gradient scale has converged as far as float64 allows
 # (tol=1e-10 can ask for more than that on badly scaled problems).
 _PRECISION = 1e-5
+_EPS = np.finfo(np.float64).eps
 
 
 @dataclass
@@ -120,50 +121,75 @@ def _p_by_p_pays(n, p):
 _blas_limit = {"controller": None, "active": False}
 
 
-def _scales(loss, X, y, sample_weight, fit_intercept, n_outputs, normalizer):
+@dataclass
+class Scales:
     """What a problem's tolerances are measured against; the same for every refit on the
-    same data (a path, warm starts), so they are computed once and cached.
+    same data (a path, warm starts), so they are computed once and cached (:func:`_scales`).
 
-    The gradient at w = 0 (intercept at its intercept-only optimum), for standardised
-    features, sets the scale of "optimal to tol": its largest entry is alpha_max for an
-    L1 penalty, so tol is relative and free of the data's units. The size of the terms
-    that make it up guards against a gradient that cancels to ~0 by symmetry, and bounds
-    how small a violation a line search can still reduce.
-
-    Returns ``(offset, col_scale, scale, terms, (g0, db0, b0))`` with ``g0`` and ``db0``
-    the data term's coefficient and intercept gradients at ``(0, b0)`` (they decide
-    whether ``w = 0`` is optimal; ``b0`` may be a numerical minimiser, so ``db0`` is
-    checked too). ``terms`` is a function: the size of the terms needs the column
-    extremes, a pass over X (40 % of this function's time, measured here), and is
-    computed only when it matters (see below), once.
+    ``scale`` is the largest entry of the data term's gradient at ``w = 0`` (intercept at
+    its intercept-only optimum ``b0``) for standardised features: alpha_max for an L1
+    penalty, so ``tol`` is relative and free of the data's units. ``rounding`` is how
+    far rounding alone can move that gradient; no tolerance is finer. ``g0`` and ``db0``
+    are the coefficient and intercept gradients at ``(0, b0)`` (they decide whether
+    ``w = 0`` is optimal; ``b0`` may be a numerical minimiser, so ``db0`` is checked
+    too). ``terms()`` is the size of the terms that make up the gradient, a guard
+    against a gradient that cancels to ~0 by symmetry and a bound on how small a
+    violation a line search can still reduce; it needs the column extremes, a pass over
+    X, and is computed once, only when it matters.
     """
+
+    columns: object  # ColumnStatistics: the data the solvers work on
+    scale: float
+    rounding: float
+    terms: object
+    g0: np.ndarray
+    db0: np.ndarray
+    b0: np.ndarray
+
+    def gtol(self, tol):
+        """The tolerance on standardised KKT violations for a relative ``tol``."""
+        return max(tol * self.scale, self.rounding)
+
+    def floor(self):
+        """The smallest violation a stalled line search is held to (see ``_PRECISION``)."""
+        return _PRECISION * max(self.scale, self.terms())
+
+
+def _scales(loss, X, y, sample_weight, fit_intercept, n_outputs, normalizer):
+    """The :class:`Scales` of a problem, and X's column statistics with them."""
     b0 = intercept_only(loss, y, sample_weight, fit_intercept, n_outputs)
     s = normalised_weights(sample_weight, normalizer)
-    sg0 = _weighted_gradient_at_zero(loss, y, s, fit_intercept, n_outputs, b0)
-    offset, col_scale, Xt_sg0 = column_statistics(X, sample_weight, fit_intercept, sg0)
+    sg0, magnitude = _weighted_gradient_at_zero(loss, y, s, fit_intercept, n_outputs, b0)
+    columns = column_statistics(X, sample_weight, fit_intercept, sg0)
+    offset, col_scale = columns.offset, columns.col_scale
     total = float(np.abs(sg0).sum())
 
     @functools.cache
     def terms():
-        high, low = column_extremes(X)
+        high, low = column_extremes(columns.X)
         spread = np.maximum(np.abs(high - offset), np.abs(low - offset)) / col_scale
         return total * float(np.max(spread, initial=1.0))
 
     # LinearObjective.coef_gradient(sg0); one output as vectors (see centred_product)
-    g0 = (centred_product(Xt_sg0[:, 0], sg0, offset) if sg0.ndim == 1
-          else centred_product(Xt_sg0, sg0, offset))
+    g0 = (centred_product(columns.XtV[:, 0], sg0, offset) if sg0.ndim == 1
+          else centred_product(columns.XtV, sg0, offset))
     largest = float(np.abs(g0 / col_scale).max(initial=0.0))
     # With all weights w_i (normalised) positive, |x_ij - offset_j| is at most the
     # column's standard deviation over sqrt(min w): terms() is at most ``bound`` (a
-    # constant column's deviation is below 1e-12 (1 + |offset_j|), its col_scale is 1),
+    # constant column's deviation is below |offset_j| / _OFFSET_RATIO, its col_scale 1),
     # and when 1e-3 * bound <= largest, the guard below is not needed.
     w_min = float(sample_weight.min() / sample_weight.sum())  # normalised; they are >= 0
-    bound = (total * max(1.0, 1e-12 * (1.0 + np.abs(offset).max(initial=0.0)))
+    bound = (total * max(1.0, np.abs(offset).max(initial=0.0) / _OFFSET_RATIO)
              / np.sqrt(w_min)) if w_min > 0 else np.inf
     bounded = largest >= 1e-3 * bound
+    # Each g_i is rounded by about eps times the magnitude of what it is computed from
+    # (y, the prediction, g itself); with standardised columns, Cauchy-Schwarz bounds the
+    # rounding of a coefficient's gradient by eps * sqrt(sum_i s_i m_i^2), and the sum
+    # over the samples adds a factor of sqrt(n) at most in practice.
+    rounding = 16 * _EPS * np.sqrt(len(y) * float(np.dot(s, magnitude**2)))
     scale = (largest if bounded else max(largest, 1e-3 * terms())) or 1.0
     db0 = sg0.sum(axis=0).reshape(-1) if fit_intercept else np.zeros(n_outputs)
-    return offset, col_scale, scale, terms, (g0, db0, b0)
+    return Scales(columns, scale, rounding, terms, g0, db0, b0)
 
 
 def problem_scales(loss, X, y, sample_weight, fit_intercept, n_outputs=1, normalizer=None,
@@ -184,7 +210,7 @@ def gradient_at_zero(loss, X, y, sample_weight, fit_intercept, n_outputs=1, norm
     :func:`solve` returns ``w = 0`` when it satisfies the optimality conditions. The same
     cached value serves both."""
     return problem_scales(loss, X, y, sample_weight, fit_intercept, n_outputs, normalizer,
-                          cache)[4][0]
+                          cache).g0
 
 
 def intercept_only(loss, y, sample_weight, fit_intercept, n_outputs):
@@ -197,9 +223,11 @@ def intercept_only(loss, y, sample_weight, fit_intercept, n_outputs):
 
 
 def _weighted_gradient_at_zero(loss, y, s, fit_intercept, n_outputs, b0):
-    """``s_i * dloss/df_i`` at ``w = 0`` with the intercept ``b0`` (``s`` the normalised
-    sample weights); ``LinearObjective.coef_gradient`` of it is the data term's gradient
-    there.
+    """``(s_i * dloss/df_i, m_i)`` at ``w = 0`` with the intercept ``b0`` (``s`` the
+    normalised sample weights); ``LinearObjective.coef_gradient`` of the first is the
+    data term's gradient there. ``m_i`` is the magnitude of what the gradient of sample
+    ``i`` is computed from (its target, prediction and gradient), which its rounding
+    is relative to.
 
     Samples sitting on a kink at that point (the median, for absolute error) may take
     any slope in their jump: one common share is chosen so that the intercept is optimal
@@ -211,11 +239,13 @@ def _weighted_gradient_at_zero(loss, y, s, fit_intercept, n_outputs, b0):
     _, g = loss.loss_gradient(y, raw)
     if loss.piecewise_linear and fit_intercept:
         beta, jump = loss.kinks(y)
-        at = np.isclose(raw[:, None], beta, rtol=1e-12, atol=1e-12)
+        at = np.isclose(raw[:, None], beta, rtol=1e-12, atol=0.0)
         room = np.sum(s[:, None] * jump * at)
         if room > 0:
             g = g + np.sum(jump * at, axis=1) * np.clip(-np.dot(s, g) / room, 0.0, 1.0)
-    return g * (s if g.ndim == 1 else s[:, None])
+    magnitude = np.abs(y) + np.abs(g) + np.abs(loss.inverse_link(raw))
+    magnitude = magnitude.reshape(n, -1).sum(axis=1)
+    return g * (s if g.ndim == 1 else s[:, None]), magnitude
 
 
 @contextmanager
@@ -264,25 +294,27 @@ def solve(loss, X, y, sample_weight, *, l1, l2, fit_intercept, positive, solver,
     solver = choose_solver(loss, l2, solver)
     cache = {} if cache is None else cache
     with _one_blas_thread():
+        first = None
         if (l1 == 0 and not positive and "scales" not in cache
                 and _gram_form(loss, X, n_outputs, solver, bounded=False)):
-            offset, result = _first_normal_equations(X, y, sample_weight, fit_intercept,
-                                                     normalizer, l2, cache)
+            first = _first_normal_equations(X, y, sample_weight, fit_intercept, normalizer,
+                                            l2, cache)
+        if first is not None:
+            offset, result = first
         else:
-            offset, col_scale, scale, terms, (_, _, b_zero) = problem_scales(
-                loss, X, y, sample_weight, fit_intercept, n_outputs, normalizer, cache)
-            obj = LinearObjective(loss.loss_gradient, X, y, sample_weight, fit_intercept,
-                                  n_outputs, normalizer, offset=offset, col_scale=col_scale)
-            # The solvers work with the intercept of implicitly centred data (see
-            # LinearObjective).
-            b_init = (b_zero if intercept_init is None else intercept_init) + coef_init @ offset
-            gtol = tol * scale
-
-            def floor():  # needed only when a line search stalls
-                return _PRECISION * max(scale, terms())
-
+            scales = problem_scales(loss, X, y, sample_weight, fit_intercept, n_outputs,
+                                    normalizer, cache)
+            columns = scales.columns
+            obj = LinearObjective(loss.loss_gradient, columns.X, y, sample_weight,
+                                  fit_intercept, n_outputs, normalizer,
+                                  offset=columns.offset, col_scale=columns.col_scale)
+            # The solvers work with the intercept of implicitly centred (and shifted)
+            # data (see LinearObjective and column_statistics).
+            offset = columns.total_offset
+            b_init = ((scales.b0 if intercept_init is None else intercept_init)
+                      + coef_init @ offset)
             result = _dispatch(loss, obj, cache, solver, l1, l2, positive, coef_init, b_init,
-                               gtol, tol, floor, max_iter, verbose)
+                               scales.gtol(tol), tol, scales.floor, max_iter, verbose)
     result.intercept = result.intercept - result.coef @ offset
     if not result.converged:
         warnings.warn(
@@ -297,7 +329,8 @@ def solve(loss, X, y, sample_weight, *, l1, l2, fit_intercept, positive, solver,
 def _dispatch(loss, obj, cache, solver, l1, l2, positive, coef_init, b_init, gtol, tol,
               floor, max_iter, verbose):
     """Run the solver that fits the problem (see the module docstring)."""
-    _, col_scale, _, _, (g0, db0, b_zero) = cache["scales"]
+    scales = cache["scales"]
+    col_scale, g0, db0, b_zero = obj.col_scale, scales.g0, scales.db0, scales.b0
     n, p = obj.X.shape
     bounded = l1 > 0 or positive
     # A first L1 fit on new data works on the Gram matrix of a working set of X's columns
@@ -307,7 +340,9 @@ def _dispatch(loss, obj, cache, solver, l1, l2, positive, coef_init, b_init, gto
     # columns in the cache and reuse them.
     whole_gram = not bounded or "gram" in cache or cache.get("refit", False)
     cache["refit"] = True
-    if bounded and _zero_is_optimal(g0, db0, l1, positive, col_scale, gtol):
+    # (without an L1 part or bounds, w = 0 passes only when its gradient vanishes to
+    # rounding: a constant y, one sample)
+    if _zero_is_optimal(g0, db0, l1, positive, col_scale, gtol):
         result = FitResult(np.zeros_like(coef_init, dtype=float), b_zero.copy(), 0, True,
                            "w = 0 satisfies the optimality conditions.")
     elif whole_gram and _gram_form(loss, obj.X, obj.n_outputs, solver, bounded=bounded):
@@ -763,18 +798,24 @@ def _gram_form(loss, X, n_outputs, solver, bounded):
 
 
 def _first_normal_equations(X, y, sample_weight, fit_intercept, normalizer, l2, cache):
-    """``(offset, result)`` of :func:`_normal_equations` on data seen for the first time.
+    """``(offset, result)`` of :func:`_normal_equations` on data seen for the first time,
+    or ``None`` when X has far-offset columns (see :func:`column_statistics`: the general
+    route shifts them first).
 
     An exact solve needs none of the tolerance scales (:func:`_scales`), whose pass over X
-    took a fifth of a ridge fit here (20 000 x 50): only the offset and the Gram matrix
-    are computed (the latter kept in ``cache`` for refits).
+    costs a noticeable part of a ridge fit: only the offset and the Gram matrix are
+    computed (the latter kept in ``cache`` for refits), and the columns' spread is read
+    off the Gram matrix's diagonal.
     """
     s = normalised_weights(sample_weight, normalizer)
     with np.errstate(invalid="ignore"):  # X's finiteness, as in column_statistics
         offset = (np.asarray(X.T @ s).ravel() / np.sum(s) if fit_intercept
                   else np.zeros(X.shape[1]))
-        cache["gram"] = gram = Gram(X, y, s, offset, fit_intercept)
+        gram = Gram(X, y, s, offset, fit_intercept)
         check_finite(X, offset, gram.c)  # (without an intercept, only c sums over X)
+    if fit_intercept and far_offset(offset, gram.matrix().diagonal() / gram.S).any():
+        return None
+    cache["gram"] = gram
     return offset, _normal_equations(gram, l2)
 
 

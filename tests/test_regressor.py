@@ -92,12 +92,15 @@ def test_tolerance_scale_and_terms(monkeypatch, case):
         y, sw = np.r_[y, y], np.r_[sw, sw]
     if case == "shifted":
         X = X + 1e3
-    offset, col_scale, scale, terms, (g0, _, _) = _scales(SquaredError(), X, y, sw, True, 1,
-                                                          None)
+    scales = _scales(SquaredError(), X, y, sw, True, 1, None)
+    col_scale, scale, terms, g0 = (scales.columns.col_scale, scales.scale, scales.terms,
+                                   scales.g0)
     assert len(passes) == (0 if case in ("plain", "shifted") else 1)
+    # the shifted columns are centred explicitly (see column_statistics)
+    assert scales.columns.shift.any() == (case == "shifted")
     w = sw / sw.sum()
     sg = w * (np.dot(w, y) - y)
-    spread = np.max(np.abs(X - offset), axis=0) / col_scale
+    spread = np.max(np.abs(X - scales.columns.total_offset), axis=0) / col_scale
     expected_terms = np.abs(sg).sum() * max(np.max(spread), 1.0)
     assert terms() == pytest.approx(expected_terms, rel=1e-12)
     terms()
@@ -407,9 +410,10 @@ def test_sample_space_step_equals_the_gram_step(weights):
     n, p = 30, 80
     X, y = rng.standard_normal((n, p)) + 1.0, rng.standard_normal(n)
     sw = rng.uniform(0.5, 2.0, n) if weights else np.ones(n)
-    offset, col_scale, _ = column_statistics(X, sw, True)
+    columns = column_statistics(X, sw, True)
+    offset = columns.offset
     obj = LinearObjective(SquaredError().loss_gradient, X, y, sw, True, offset=offset,
-                          col_scale=col_scale)
+                          col_scale=columns.col_scale)
     s = obj.sample_weight
     gram = Gram(X, y, s, offset, True)
     w = np.zeros(p)
@@ -820,10 +824,10 @@ def test_sparse_with_duplicate_entries_equals_dense(data):
         obj = LinearObjective(Huber().loss_gradient, A, y, sw, True)
         np.testing.assert_allclose(obj.col_scale, np.std(X, axis=0), rtol=1e-10)
         # the dense pass in blocks of 7 rows (several, the last one short)
-        offset, scale, XtV = column_statistics(A, sw, True, V, block=7 * X.shape[1])
-        np.testing.assert_allclose(offset, X.mean(axis=0), rtol=1e-12)
-        np.testing.assert_allclose(scale, np.std(X, axis=0), rtol=1e-10)
-        np.testing.assert_allclose(XtV, X.T @ V, rtol=1e-12)
+        columns = column_statistics(A, sw, True, V, block=7 * X.shape[1])
+        np.testing.assert_allclose(columns.offset, X.mean(axis=0), rtol=1e-12)
+        np.testing.assert_allclose(columns.col_scale, np.std(X, axis=0), rtol=1e-10)
+        np.testing.assert_allclose(columns.XtV, X.T @ V, rtol=1e-12)
         high, low = column_extremes(A)
         np.testing.assert_allclose(high, X.max(axis=0))
         np.testing.assert_allclose(low, X.min(axis=0))
