@@ -45,11 +45,15 @@ class LinearObjective:
         Column scales for the solvers' preconditioning; ``None`` computes them (the
         weighted standard deviations, around the weighted means: give ``offset`` and
         ``col_scale`` together, as :func:`column_statistics` returns them).
+    hessian : callable or None, default=None
+        ``hessian(y, raw)``, the loss's second derivative per sample, for the solvers'
+        Newton steps (``None``: not known).
     """
 
     def __init__(self, loss_gradient, X, y, sample_weight, fit_intercept, n_outputs=1,
-                 normalizer=None, offset=None, col_scale=None):
+                 normalizer=None, offset=None, col_scale=None, hessian=None):
         self.loss_gradient = loss_gradient
+        self.hessian = hessian
         self.X = X
         self.y = y
         self.sample_weight = normalised_weights(sample_weight, normalizer)

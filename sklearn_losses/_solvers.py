@@ -59,6 +59,7 @@ SOLVERS = ("auto", "lbfgs", "highs", "smoothing")
 # (tol=1e-10 can ask for more than that on badly scaled problems).
 _PRECISION = 1e-5
 _EPS = np.finfo(np.float64).eps
+_TINY = np.finfo(np.float64).tiny
 
 
 @dataclass
@@ -139,6 +140,7 @@ class Scales:
     """
 
     columns: object  # ColumnStatistics: the data the solvers work on
+    constant_target: bool  # every weighted sample has the same y: w = 0 is the optimum
     scale: float
     rounding: float
     terms: object
@@ -189,7 +191,9 @@ def _scales(loss, X, y, sample_weight, fit_intercept, n_outputs, normalizer):
     rounding = 16 * _EPS * np.sqrt(len(y) * float(np.dot(s, magnitude**2)))
     scale = (largest if bounded else max(largest, 1e-3 * terms())) or 1.0
     db0 = sg0.sum(axis=0).reshape(-1) if fit_intercept else np.zeros(n_outputs)
-    return Scales(columns, scale, rounding, terms, g0, db0, b0)
+    weighted = y[sample_weight > 0]
+    constant = fit_intercept and bool(np.all(weighted == weighted[:1]))
+    return Scales(columns, constant, scale, rounding, terms, g0, db0, b0)
 
 
 def problem_scales(loss, X, y, sample_weight, fit_intercept, n_outputs=1, normalizer=None,
@@ -307,7 +311,8 @@ def solve(loss, X, y, sample_weight, *, l1, l2, fit_intercept, positive, solver,
             columns = scales.columns
             obj = LinearObjective(loss.loss_gradient, columns.X, y, sample_weight,
                                   fit_intercept, n_outputs, normalizer,
-                                  offset=columns.offset, col_scale=columns.col_scale)
+                                  offset=columns.offset, col_scale=columns.col_scale,
+                                  hessian=loss.hessian)
             # The solvers work with the intercept of implicitly centred (and shifted)
             # data (see LinearObjective and column_statistics).
             offset = columns.total_offset
@@ -340,9 +345,12 @@ def _dispatch(loss, obj, cache, solver, l1, l2, positive, coef_init, b_init, gto
     # columns in the cache and reuse them.
     whole_gram = not bounded or "gram" in cache or cache.get("refit", False)
     cache["refit"] = True
-    # (without an L1 part or bounds, w = 0 passes only when its gradient vanishes to
-    # rounding: a constant y, one sample)
-    if _zero_is_optimal(g0, db0, l1, positive, col_scale, gtol):
+    # A constant target is fitted by the intercept alone: every sample's gradient is the
+    # same, so the centred columns' gradient is 0 at any intercept (numerically only to
+    # the rounding of the intercept-only optimum, which can be all of a tolerance
+    # measured on that gradient). Without an L1 part or bounds, w = 0 passes otherwise
+    # only when its gradient vanishes to rounding (one sample).
+    if scales.constant_target or _zero_is_optimal(g0, db0, l1, positive, col_scale, gtol):
         result = FitResult(np.zeros_like(coef_init, dtype=float), b_zero.copy(), 0, True,
                            "w = 0 satisfies the optimality conditions.")
     elif whole_gram and _gram_form(loss, obj.X, obj.n_outputs, solver, bounded=bounded):
@@ -418,7 +426,8 @@ def _zero_is_optimal(g0, db0, l1, positive, col_scale, gtol):
 def _curvature(loss, obj, b0):
     """The data term's Hessian in ``W`` at the cold start ``(0, b0)``, for L-BFGS-B's
     preconditioner, as the eigendecompositions ``(U, mu, Q, lam)`` of a Kronecker
-    product ``A (x) C`` (outputs x features).
+    product ``A (x) C`` (outputs x features), and the intercepts' curvature (of one
+    output; the mean of the diagonal of their Hessian for several).
 
     One output: ``A = 1`` and ``C = sum_i s_i l''(y_i, b0) (x_i - offset)(x_i -
     offset)^T``. Several (multinomial): the raw prediction is the same for every sample at
@@ -438,6 +447,7 @@ def _curvature(loss, obj, b0):
         if d is None or not np.all(d > 0):
             return None
         A, C = np.ones((1, 1)), centred_gram(obj.X, s * d, obj.offset)
+        intercept = np.array([np.dot(s, d)])
     else:
         A = np.zeros((k, k))
         for start in range(0, n, 1024):  # (rows, k, k) blocks, no n x k x k array
@@ -446,6 +456,10 @@ def _curvature(loss, obj, b0):
             if h is None or np.ndim(h) != 3:  # a loss of one's own may know only 1-D raw
                 return None
             A += np.einsum("i,ijk->jk", s[rows], h)
+        # one scale for all the intercepts: the softmax's are only defined up to a common
+        # constant, and a step along their gradient keeps their sum only if it is scaled
+        # alike in every class
+        intercept = np.full(k, np.trace(A) / k)
         A, C = A / np.sum(s), centred_gram(obj.X, s, obj.offset)
     parts = []
     for M in (A, C):
@@ -454,16 +468,21 @@ def _curvature(loss, obj, b0):
         if not top > 0:
             return None  # constant columns
         parts += [vectors, np.maximum(eig, 1e-10 * top)]
-    return tuple(parts)
+    return tuple(parts) + (np.maximum(intercept, 1e-10 * intercept.max()),)
 
 
 class _Rotation:
     """The change of variables ``W = U (V / R) Q^T``, ``R = sqrt(mu lam^T + l2)``, in which
-    the curvature ``A (x) C`` of :func:`_curvature` plus ``l2 I`` is the identity."""
+    the curvature ``A (x) C`` of :func:`_curvature` plus ``l2 I`` is the identity, and
+    ``b = c / intercept_scale`` with the square root of the intercept's curvature (its
+    diagonal), so that the intercept is in the same units (a Poisson model of large
+    counts has a curvature of their size: unscaled, the intercept's direction
+    dominated L-BFGS-B's steps and its line search failed)."""
 
     def __init__(self, curvature, l2, col_scale):
-        self.U, mu, self.Q, lam = curvature
+        self.U, mu, self.Q, lam, intercept = curvature
         self.R = np.sqrt(np.outer(mu, lam) + l2)
+        self.intercept_scale = np.sqrt(intercept)
         # dW = U (R * dV) Q^T: |dW / col_scale| is at most (|U| R |Q|^T) / col_scale times
         # the largest |dV|, L-BFGS-B's measure
         self.unit = ((np.abs(self.U) @ self.R @ np.abs(self.Q).T) / col_scale).ravel()
@@ -531,12 +550,14 @@ class _Packing:
         self.rotation = None
         if curvature is not None and not self.bounded:
             self.rotation = _Rotation(curvature, l2, obj.col_scale)
-            self.unit = np.concatenate([self.rotation.unit, np.ones(n_b)])
+            self.unit = np.concatenate([self.rotation.unit,
+                                        self.rotation.intercept_scale[:n_b]])
 
     def pack(self, W, b):
         if self.rotation is not None:
             v = self.rotation.to_v(W)
-            return np.concatenate([v, b] if self.obj.fit_intercept else [v])
+            c = b * self.rotation.intercept_scale
+            return np.concatenate([v, c] if self.obj.fit_intercept else [v])
         v = W.ravel() * self.scale
         parts = [np.maximum(v, 0), np.maximum(-v, 0)] if self.split else [
             np.maximum(v, 0) if self.bounded else v]
@@ -549,6 +570,8 @@ class _Packing:
         v = z[:m] - z[m: 2 * m] if self.split else z[:m]
         b = z[self.n_blocks * m:] if self.obj.fit_intercept else np.zeros(self.obj.n_outputs)
         if self.rotation is not None:
+            if self.obj.fit_intercept:
+                b = b / self.rotation.intercept_scale
             return self.rotation.to_w(v), b
         return (v / self.scale).reshape(self.shape), b
 
@@ -564,6 +587,8 @@ class _Packing:
         if self.bounded:
             value += np.dot(self.l1_cost, z[:k])
         parts = [gv, -gv] if self.split else [gv]
+        if self.rotation is not None:
+            db = db / self.rotation.intercept_scale
         grad = np.concatenate(parts + ([db] if self.obj.fit_intercept else []))
         if self.bounded:
             grad[:k] += self.l1_cost
@@ -575,7 +600,8 @@ class _Packing:
             m = self.m
             gw = (self.rotation.gradient_w(grad[:m]).reshape(self.shape)
                   / self.obj.col_scale).ravel()
-            return float(np.max(np.abs(np.concatenate([gw, grad[m:]])), initial=0.0))
+            db = grad[m:] * self.rotation.intercept_scale[: len(grad) - m]
+            return float(np.max(np.abs(np.concatenate([gw, db])), initial=0.0))
         pg = grad.copy()
         if self.bounded:
             k = self.n_blocks * self.m
@@ -599,16 +625,19 @@ def _lbfgs(obj, l1, l2, positive, W0, b0, gtol, max_iter, verbose, floor=None,
     right first step is the gradient itself: a warm start measures the variables in units
     of the first gradient's norm, which makes the unit step that step (measured: log
     loss + L2, a 20-alpha path at 2 400 x 60, 216 -> 192 evaluations; the first
-    evaluation is reused, not repeated). A cold start (``W0 = 0``) keeps unit variables:
-    its gradient has the problem's own size, and in degenerate problems (``y = 0``) one
-    of rounding size, whose tiny steps L-BFGS-B cannot tell from no progress.
+    evaluation is reused, not repeated). A cold start (``W0 = 0``) keeps unit variables
+    unless its gradient is shorter than 1 (then the gradient step, as a warm start): a
+    unit step moves the prediction further than the curvature there allows (a Poisson
+    model of tiny counts overflows). A gradient of rounding size never comes here: the
+    caller returns ``w = 0`` for it (:class:`Scales`).
     """
     pk = _Packing(obj, l1, l2, positive, W0.shape[1], curvature)
     z = pk.pack(W0, b0)
     step, first = 1.0, None
-    if pk.rotation is not None and np.any(W0):
+    if pk.rotation is not None:
         value, grad = pk.fun(z)
-        step = float(np.linalg.norm(grad)) or 1.0
+        norm = float(np.linalg.norm(grad))
+        step = (norm if np.any(W0) else min(norm, 1.0)) or 1.0
         first = (z / step, value, grad * step)
 
     def fun(u):  # L-BFGS-B's variables: u = z / step
@@ -643,10 +672,91 @@ def _lbfgs(obj, l1, l2, positive, W0, b0, gtol, max_iter, verbose, floor=None,
     W, b = pk.unpack(z)
     if violation <= gtol:
         return FitResult(W, b, n_iter, True, message)
+    if n_iter < max_iter:
+        # the line search stalled on the rounding of the objective's values: Newton steps
+        # on the active pieces need only gradients, which resolve far finer
+        polished = _newton_polish(obj, l1, l2, positive, W, b, gtol)
+        if polished is not None:
+            W, b, violation = polished
+            message = (f"{message} Newton steps on the nonzero coefficients: largest KKT "
+                       f"violation {violation:.3g}.")
+            if violation <= gtol:
+                return FitResult(W, b, n_iter + 1, True, message)
     if stalled and floor is not None and violation <= floor():
         return FitResult(W, b, n_iter, True,
                          message + " Stopped at the limit of floating-point precision.")
     return FitResult(W, b, n_iter, False, message)
+
+
+# Newton steps that finish a stalled L-BFGS-B run (_newton_polish) build the Hessian on
+# the nonzero coefficients (n k^2): up to this many of them
+_POLISH_MAX_FEATURES = 500
+
+
+def _newton_polish(obj, l1, l2, positive, W, b, gtol, max_steps=4):
+    """``(W, b, violation)`` after Newton steps on the nonzero coefficients (all of them
+    without an L1 part or bounds) and the intercept, from where L-BFGS-B stalled; ``None``
+    when the loss gives no second derivative, for several outputs, or too many nonzero
+    coefficients (``_POLISH_MAX_FEATURES``).
+
+    L-BFGS-B's line search compares objective values, whose rounding (eps times the
+    objective) hides decreases below it: it stalls at a KKT violation of about
+    ``sqrt(eps |f| curvature)``. A Newton step needs gradients only, accurate to eps
+    times their terms, so near the optimum it goes on to machine precision (for a
+    piecewise-quadratic loss, Huber or squared hinge, one step is exact once the samples'
+    pieces are right). Each step is kept only if it keeps the signs of the coefficients
+    and lowers the largest KKT violation on every feature.
+    """
+    hessian = getattr(obj, "hessian", None)
+    if hessian is None or obj.n_outputs != 1:
+        return None
+    X, y, s, offset = obj.X, obj.y, obj.sample_weight, obj.offset
+    w = np.array(W[0], dtype=float)
+    bounded = l1 > 0 or positive
+    F = np.flatnonzero(w) if bounded else np.arange(len(w))
+    if F.size > _POLISH_MAX_FEATURES:
+        return None
+    XF = gather_columns(X, F)
+    XF = (XF.toarray() if hasattr(XF, "multiply") else XF) - offset[F]
+    sigma = np.sign(w[F])
+    n_b = int(obj.fit_intercept)
+    b = np.array(b, dtype=float)
+
+    def state(w, b):
+        raw = obj.raw(w[None, :], b)
+        _, dW, db = obj.value_gradient(w[None, :], b, raw=raw)
+        g = dW[0] + l2 * w
+        v = _kkt_violations(g, w, l1, positive, obj.col_scale).max(initial=0.0)
+        return raw, g, max(float(v), float(np.abs(db[:n_b]).max(initial=0.0))), db
+
+    raw, g, violation, db = state(w, b)
+    for _ in range(max_steps):
+        h = hessian(y, raw)
+        if h is None or not np.all(np.isfinite(h)):
+            return None
+        sh = s * h
+        H = np.empty((F.size + n_b, F.size + n_b))
+        H[:F.size, :F.size] = XF.T @ (XF * sh[:, None])
+        H[np.arange(F.size), np.arange(F.size)] += l2
+        rhs = np.concatenate([g[F] + l1 * sigma, db[:n_b]])
+        if n_b:
+            H[:F.size, F.size] = H[F.size, :F.size] = XF.T @ sh
+            H[F.size, F.size] = sh.sum()
+        d = _solve_spd(H, -rhs)
+        if d is None:
+            d = linalg.lstsq(H, -rhs)[0]
+        w_new, b_new = w.copy(), b.copy()
+        w_new[F] += d[:F.size]
+        b_new[:n_b] += d[F.size:]
+        if bounded and np.any(np.sign(w_new[F]) != sigma):
+            break
+        raw_new, g_new, v_new, db_new = state(w_new, b_new)
+        if not v_new < violation:
+            break
+        w, b, raw, g, violation, db = w_new, b_new, raw_new, g_new, v_new, db_new
+        if violation <= gtol:
+            break
+    return w[None, :], b, violation
 
 
 # An L1 part (or positive) of a smooth loss other than squared error is solved by
@@ -693,8 +803,8 @@ def _lbfgs_columns(obj, l1, l2, positive, W0, b0, gtol, max_iter, verbose, floor
                   f"{violation:.3g}")
         sub = LinearObjective(obj.loss_gradient, gather_columns(X, order), obj.y,
                               obj.sample_weight, obj.fit_intercept, obj.n_outputs,
-                              normalizer=1.0,
-                              offset=obj.offset[order], col_scale=obj.col_scale[order])
+                              normalizer=1.0, offset=obj.offset[order],
+                              col_scale=obj.col_scale[order], hessian=obj.hessian)
         res = _lbfgs(sub, l1, l2, positive, W[:, order], b, gtol, max_iter - n_iter,
                      verbose, floor=floor)
         n_iter += max(res.n_iter, 1)
@@ -707,14 +817,16 @@ def _lbfgs_columns(obj, l1, l2, positive, W0, b0, gtol, max_iter, verbose, floor
     return res
 
 
-def _newton(obj, curvature, l2, W0, b0, gtol, max_iter):
+def _newton(obj, curvature, l2, W0, b0, gtol, max_iter, unit=1.0):
     """Minimise ``obj`` (one output) ``+ l2 |w|^2 / 2`` by ``scipy.optimize.minimize``'s
     Newton-CG with the exact Hessian; ``curvature(raw)`` is the loss's second derivative
     per sample, and only the samples where it is nonzero enter the Hessian.
 
     The variables are the coefficients of standardised features (``w * col_scale``) and
     the intercept, so the gradient is in the units of ``gtol``; the run stops (through
-    the callback) once its largest entry is below ``gtol``.
+    the callback) once its largest entry is below ``gtol``. ``unit`` is the scale of
+    those variables (of the predictions: the units of y), which Newton-CG's step
+    tolerance is relative to.
     """
     X, offset, scale = obj.X, obj.offset, obj.col_scale
     p, n_b = X.shape[1], int(obj.fit_intercept)
@@ -762,7 +874,7 @@ def _newton(obj, curvature, l2, W0, b0, gtol, max_iter):
 
     x0 = np.concatenate([W0[0] * scale, b0[:n_b]])
     res = minimize(fun, x0, jac=True, hess=hess, method="Newton-CG", callback=optimal,
-                   options={"xtol": 1e-12, "maxiter": max_iter})
+                   options={"xtol": 1e-12 * unit, "maxiter": max_iter})
     W, b = split(res.x)
     violation = float(np.max(np.abs(gradient_at(res.x)), initial=0.0))
     message = (f"{res.message} (largest KKT violation {violation:.3g}, tolerance "
@@ -1351,7 +1463,14 @@ def _band_lp(loss, obj, l1, positive, tol, max_iter, raw=None, band=None, max_ro
         order = np.argsort(np.abs(d), axis=None)
         side = np.where(d > 0, 1, -1)
         side.flat[order[:band]] = 0
-    tiny = 1e-9 * (1.0 + np.abs(beta))
+    # HiGHS's tolerances are absolute (and it drops matrix entries below 1e-9), so the LP
+    # is posed in standardised units: coefficients of columns divided by col_scale, and
+    # every quantity in the units of y divided by the kinks' scale; the costs are
+    # multiplied by n, so that a sample's cost is about 1, not 1 / n.
+    kappa = _kink_scale(beta, s)
+    col_scale = obj.col_scale
+    cost_unit = len(s) / kappa
+    tiny = 1e-9 * (kappa + np.abs(beta))
     split = l1 > 0 and not positive
     n_w = (2 if split else 1) * p
     w_bounds = [(0, None)] * n_w if (l1 > 0 or positive) else [(None, None)] * n_w
@@ -1360,21 +1479,23 @@ def _band_lp(loss, obj, l1, positive, tol, max_iter, raw=None, band=None, max_ro
         rows, kinks = np.nonzero(side == 0)
         m = len(rows)
         a = s * (loss.left_slope(y) + np.sum(jump * (side > 0), axis=1))
-        c_w = np.asarray(X.T @ a).ravel()
-        Xb = sp.csr_matrix(X[rows])
+        # costs per standardised coefficient v = w * col_scale / kappa
+        c_w = np.asarray(X.T @ a).ravel() / col_scale * kappa * cost_unit
+        l1_cost = l1 / col_scale * kappa * cost_unit
+        Xb = sp.csr_matrix(X[rows]) @ sp.diags(1.0 / col_scale)
         cols = [sp.hstack([Xb, -Xb]) if split else Xb]
-        cost = [c_w + l1, -c_w + l1] if split else [c_w + l1]
+        cost = [c_w + l1_cost, -c_w + l1_cost] if split else [c_w + l1_cost]
         bounds = list(w_bounds)
         if obj.fit_intercept:
             cols.append(sp.csr_matrix(np.ones((m, 1))))
-            cost.append([a.sum()])
+            cost.append([a.sum() * kappa * cost_unit])
             bounds.append((None, None))
         cols.append(-sp.identity(m, format="csr"))
-        cost.append(s[rows] * jump[rows, kinks])
+        cost.append(s[rows] * jump[rows, kinks] * kappa * cost_unit)
         bounds += [(0, None)] * m
         res = linprog(
             np.concatenate(cost), A_ub=sp.hstack(cols, format="csc"),
-            b_ub=beta[rows, kinks], bounds=bounds, method="highs",
+            b_ub=beta[rows, kinks] / kappa, bounds=bounds, method="highs",
             options={"maxiter": max(max_iter, 10 * (m + p)),
                      # HiGHS refuses tolerances below 1e-10
                      "primal_feasibility_tolerance": float(np.clip(tol, 1e-10, 1e-7)),
@@ -1389,8 +1510,8 @@ def _band_lp(loss, obj, l1, positive, tol, max_iter, raw=None, band=None, max_ro
         if (res.status != 0 or res.x is None) and not whole:
             return None
         x = res.x if res.x is not None else np.zeros(len(bounds))
-        w = x[:p] - x[p: 2 * p] if split else x[:p]
-        b = x[n_w: n_w + 1] if obj.fit_intercept else np.zeros(1)
+        w = (x[:p] - x[p: 2 * p] if split else x[:p]) * kappa / col_scale
+        b = x[n_w: n_w + 1] * kappa if obj.fit_intercept else np.zeros(1)
         # The LP is written on X itself; report the intercept of centred data.
         result = FitResult(w[None, :], b + w @ obj.offset, n_iter, res.status == 0,
                            f"HiGHS: {res.message}")
@@ -1402,6 +1523,18 @@ def _band_lp(loss, obj, l1, positive, tol, max_iter, raw=None, band=None, max_ro
             return result
         side[wrong] = 0
     return None
+
+
+def _kink_scale(beta, s):
+    """The scale of a piecewise-linear loss's kinks ``beta`` (the units of ``y``): their
+    ``s``-weighted mean absolute deviation, else their largest magnitude (all kinks at
+    one place), else 1 (all at 0). Tolerances on predictions are relative to it."""
+    flat = beta.reshape(len(beta), -1)
+    weights = np.repeat(s, flat.shape[1]) / (flat.shape[1] * max(s.sum(), _TINY))
+    values = flat.ravel()
+    centre = np.dot(weights, values)
+    return float(np.dot(weights, np.abs(values - centre))) or float(
+        np.abs(values).max(initial=0.0)) or 1.0
 
 
 # -------------------------------------------------------------------- smoothing + crossover
@@ -1441,6 +1574,7 @@ def _smoothing(loss, obj, l1, l2, positive, W0, b0, gtol, tol, max_iter, verbose
     # as the spread of the kinks (the intercept-only start can sit on many kinks at once,
     # as with the hinge loss).
     active = obj.sample_weight > 0
+    kappa = _kink_scale(beta[active], obj.sample_weight[active])
     distance = np.min(np.abs(raw[:, None] - beta), axis=1)[active]
     width = float(np.median(distance))
     if not np.any(W):
@@ -1458,7 +1592,7 @@ def _smoothing(loss, obj, l1, l2, positive, W0, b0, gtol, tol, max_iter, verbose
         # + L1 path at 2 400 x 60: 1.3 -> 1.0 s)
         q = min(_band_size(W, obj.fit_intercept), len(distance)) - 1
         width = min(width, float(np.partition(distance, q)[q]))
-    width = width or 1.0
+    width = width or kappa
     excess = float(np.dot(obj.sample_weight, jump.sum(axis=1))) / 4
     n_iter, previous, message = 0, np.inf, ""
     for _ in range(max_stages):
@@ -1468,7 +1602,7 @@ def _smoothing(loss, obj, l1, l2, positive, W0, b0, gtol, tol, max_iter, verbose
             offset=obj.offset, col_scale=obj.col_scale,
         )
         # Early stages only need to find the samples near kinks, not a precise optimum.
-        stage_gtol = max(gtol, 1e-2 * width * gtol / tol)
+        stage_gtol = max(gtol, 1e-2 * (width / kappa) * gtol / tol)
         res = None
         # Newton pays when its Hessian (p^2 per sample near a kink) costs less than the
         # L-BFGS-B evaluations it saves: it needs a tenth of their iterations or fewer in
@@ -1482,7 +1616,7 @@ def _smoothing(loss, obj, l1, l2, positive, W0, b0, gtol, tol, max_iter, verbose
 
         # (raw is X w at the stage's start: computed after the last stage, or at the top)
         if newton and np.count_nonzero(curvature(raw)) * p <= 60 * n:
-            res = _newton(smoothed, curvature, l2, W, b, stage_gtol, max_iter)
+            res = _newton(smoothed, curvature, l2, W, b, stage_gtol, max_iter, kappa)
         if res is None or not res.converged:  # Newton's line search can stall on kinks
             if res is not None and np.all(np.isfinite(res.coef)):
                 n_iter += res.n_iter
@@ -1556,6 +1690,10 @@ def _crossover(loss, obj, l1, l2, positive, W, b, width, gtol, max_rounds=8,
     ``(W, b)``, or ``None`` when the guess does not settle within ``max_rounds`` (over
     the test suite and benchmarks, the guesses that settled did so within 7 rounds; one
     from too wide a smoothing wanders, and smoothing should go on instead).
+
+    The systems are solved for the coefficients of standardised features
+    (``w_F * col_scale``), so that ranks and residuals are judged free of the columns'
+    units, and predictions are compared relative to the kinks' scale (the units of y).
     """
     X, y, s = obj.X, obj.y, obj.sample_weight
     n_features = X.shape[1]
@@ -1567,7 +1705,8 @@ def _crossover(loss, obj, l1, l2, positive, W, b, width, gtol, max_rounds=8,
     w = W[0]
     free = w != 0 if (l1 > 0 or positive) else np.ones(n_features, dtype=bool)
     sigma = np.sign(w)
-    tiny = 1e-10 * (1.0 + np.abs(beta))
+    kappa = _kink_scale(beta[s > 0], s[s > 0])
+    tiny = 1e-10 * (kappa + np.abs(beta))
     n_b = int(obj.fit_intercept)
     for _ in range(max_rounds):
         rows, kinks = np.nonzero(side == 0)
@@ -1584,15 +1723,21 @@ def _crossover(loss, obj, l1, l2, positive, W, b, width, gtol, max_rounds=8,
             part = rows[start: start + 256]
             B[start: start + 256, :k] = (X[part][:, cols].toarray() if sp.issparse(X)
                                          else X[np.ix_(part, cols)])
+        # standardised features: (w_F * col_scale, b) are the unknowns, the L2 part on
+        # them is l2 / col_scale**2
+        unit = np.concatenate([obj.col_scale[cols], np.ones(n_b)])
+        l2_F = l2 / unit[:k] ** 2 if l2 > 0 else None
         B[:, :k] -= obj.offset[cols]
+        B /= unit
         r_fixed = obj.coef_gradient(s * g_fixed)[0]
         # Stationarity in (w_F, b): S_w w_F + S_theta theta = rhs_s
         rhs_s = np.concatenate([-l1 * sigma[cols] - r_fixed[cols], [-np.dot(s, g_fixed)]]
-                               if n_b else [-l1 * sigma[cols] - r_fixed[cols]])
+                               if n_b else [-l1 * sigma[cols] - r_fixed[cols]]) / unit
         wb, rank, determined = None, 0, False
         if m >= k + n_b and m > 0:
-            wb, rank, determined = _on_kink_solution(B, beta[rows, kinks], l2, k, rhs_s)
-        if determined and not np.allclose(B @ wb, beta[rows, kinks], rtol=1e-9, atol=1e-10):
+            wb, rank, determined = _on_kink_solution(B, beta[rows, kinks], l2_F, k, rhs_s)
+        if determined and not np.allclose(B @ wb, beta[rows, kinks], rtol=1e-9,
+                                          atol=1e-10 * kappa):
             # More samples on kinks than (w_F, b) can pass through (the first guesses of
             # wide smoothing): keep the closest ones on their kinks, as many as the rows'
             # rank.
@@ -1603,7 +1748,7 @@ def _crossover(loss, obj, l1, l2, positive, W, b, width, gtol, max_rounds=8,
             # At least as many independent samples on kinks as unknowns in (w_F, b): they
             # fix it (an LP vertex, or w = 0 with many samples on one kink), with the help
             # of stationarity where the on-kink rows are dependent; theta follows.
-            rhs_theta = rhs_s - np.concatenate([l2 * wb[:k], [0.0] * n_b])
+            rhs_theta = rhs_s - np.concatenate([l2 / unit[:k] ** 2 * wb[:k], [0.0] * n_b])
             theta = _theta((B * D[:, None]).T, rhs_theta, gtol)
             if theta is None:
                 return None
@@ -1612,7 +1757,7 @@ def _crossover(loss, obj, l1, l2, positive, W, b, width, gtol, max_rounds=8,
             # Fewer: solve stationarity and the on-kink rows together.
             if (m + n_b if l2 > 0 else k + n_b + m) > max_size:  # see the helper
                 return None
-            sol = _stationary_on_kinks(B, D, rhs_s, beta[rows, kinks], l2, k)
+            sol = _stationary_on_kinks(B, D, rhs_s, beta[rows, kinks], l2_F, k)
             if sol is None:
                 # More samples on kinks than their rows' rank (redundant features):
                 # the closest stay on their kinks, as many as that rank
@@ -1624,7 +1769,7 @@ def _crossover(loss, obj, l1, l2, positive, W, b, width, gtol, max_rounds=8,
                 continue
             w_free, b_new, theta = sol
         w_new = np.zeros(n_features)
-        w_new[cols] = w_free
+        w_new[cols] = w_free / unit[:k]
         low, high = theta < -1e-12, theta > 1 + 1e-12
         side[rows[low], kinks[low]] = -1
         side[rows[high], kinks[high]] = 1
@@ -1639,10 +1784,8 @@ def _crossover(loss, obj, l1, l2, positive, W, b, width, gtol, max_rounds=8,
             np.add.at(g, rows, jump[rows, kinks] * np.clip(theta, 0.0, 1.0))
             grad = obj.coef_gradient(s * g)[0] + l2 * w_new
             flipped = free & ((np.sign(w_new) != sigma) if l1 > 0 else (w_new < 0))
-            if positive:
-                join = ~free & (grad + l1 < -gtol)
-            else:
-                join = ~free & (np.abs(grad) > l1 + gtol)
+            # KKT violations of the features at 0, standardised (gtol's unit)
+            join = ~free & (_kkt_violations(grad, None, l1, positive, obj.col_scale) > gtol)
             if flipped.any() or join.any():
                 free[flipped] = False
                 free[join] = True
@@ -1662,12 +1805,13 @@ def _stationary_on_kinks(B, D, rhs_s, target, l2, k):
 
         l2 w_F + B_w^T u = r_w,    1^T u = r_b,    B_w w_F + b 1 = target.
 
-    With an L2 part, the first gives ``w_F = (r_w - B_w^T u) / l2``, and what remains is
-    the system of the SVM dual on the ``m`` on-kink samples,
+    ``l2`` holds one L2 strength per feature of ``F`` (``None`` without an L2 part). With
+    one, the first gives ``w_F = (r_w - B_w^T u) / l2``, and what remains is the system
+    of the SVM dual on the ``m`` on-kink samples (``L = diag(l2)``),
 
-    .. math:: \begin{pmatrix} B_w B_w^T / l_2 & -1 \\ -1^T & 0 \end{pmatrix}
+    .. math:: \begin{pmatrix} B_w L^{-1} B_w^T & -1 \\ -1^T & 0 \end{pmatrix}
               \begin{pmatrix} u \\ b \end{pmatrix} =
-              \begin{pmatrix} B_w r_w / l_2 - \text{target} \\ -r_b \end{pmatrix},
+              \begin{pmatrix} B_w L^{-1} r_w - \text{target} \\ -r_b \end{pmatrix},
 
     of size ``m + 1`` instead of ``k + 1 + m`` (measured: hinge + L2 at 2 000 x 1 000,
     about 1 000 instead of 2 000 unknowns per round; the whole system and its LU copy
@@ -1675,14 +1819,14 @@ def _stationary_on_kinks(B, D, rhs_s, target, l2, k):
     system is solved.
     """
     m, n_b = len(target), B.shape[1] - k
-    if l2 > 0:
+    if l2 is not None:
         B_w = B[:, :k]
         A = np.zeros((m + n_b, m + n_b))
-        A[:m, :m] = B_w @ B_w.T
-        A[:m, :m] /= l2
+        BL = B_w / l2
+        A[:m, :m] = BL @ B_w.T
         A[:m, m:] = -1.0
         A[m:, :m] = -1.0
-        rhs = np.concatenate([B_w @ rhs_s[:k] / l2 - target, -rhs_s[k:]])
+        rhs = np.concatenate([BL @ rhs_s[:k] - target, -rhs_s[k:]])
         sol = _solve_consistent(A, rhs)
         if sol is None:
             return None
@@ -1702,8 +1846,9 @@ def _on_kink_solution(B, target, l2, k, rhs_s, block=256):
     rank of ``B``, and whether ``(w_F, b)`` is determined.
 
     Dependent columns (redundant features) leave directions ``N`` that the rows do not
-    fix; with an L2 part, stationarity fixes them: its projection on ``N``,
-    ``N^T L (x0 + N t) = N^T rhs`` with ``L = diag(l2, ..., l2, 0)``, is a small solve.
+    fix; with an L2 part (``l2``, one strength per feature; ``None`` without), stationarity
+    fixes them: its projection on ``N``, ``N^T L (x0 + N t) = N^T rhs`` with
+    ``L = diag(l2, 0)``, is a small solve.
 
     The QR factorisation of ``[B, target]`` is built by row blocks of at least ``k``
     rows, each block's rows stacked under the ``R`` so far (LAPACK ``tpqrt``, which works
@@ -1738,12 +1883,12 @@ def _on_kink_solution(B, target, l2, k, rhs_s, block=256):
     R11 = qr[:rank, :rank]
     x0 = np.zeros(n_cols)
     x0[pivots[:rank]] = linalg.solve_triangular(R11, qtc[:rank])
-    if rank == n_cols or l2 <= 0 or rank == 0:
+    if rank == n_cols or l2 is None or rank == 0:
         return x0, rank, rank == n_cols
     N = np.zeros((n_cols, n_cols - rank))
     N[pivots[:rank]] = -linalg.solve_triangular(R11, qr[:rank, rank:])
     N[pivots[rank:]] = np.eye(n_cols - rank)
-    NL = N[:k] * l2
+    NL = N[:k] * l2[:, None]
     t = _solve_spd(NL.T @ N[:k], N.T @ rhs_s - NL.T @ x0[:k])
     if t is None:
         return x0, rank, False
@@ -1786,7 +1931,9 @@ def _solve_consistent(A, rhs):
     for sol in candidates + [None]:
         if sol is None:
             sol = np.linalg.lstsq(A, rhs, rcond=None)[0]
-        if np.all(np.isfinite(sol)) and np.allclose(A @ sol, rhs, rtol=1e-9, atol=1e-12):
+        # a residual within 1e-9 of the terms it sums, row by row (free of units)
+        if np.all(np.isfinite(sol)) and np.all(
+                np.abs(A @ sol - rhs) <= 1e-9 * (np.abs(A) @ np.abs(sol) + np.abs(rhs))):
             return sol
     return None
 

@@ -138,12 +138,13 @@ class Loss(BaseEstimator):
     def intercept_only(self, y, sample_weight):
         """Optimal constant raw prediction (used as the starting intercept)."""
         lo, hi = float(np.min(y)), float(np.max(y))
-        span = max(hi - lo, 1.0)
+        span = (hi - lo) or abs(hi) or 1.0  # the targets' own scale
 
         def mean_loss(c):
             return np.dot(sample_weight, self.loss(y, np.full_like(y, c, dtype=float)))
 
-        res = minimize_scalar(mean_loss, bounds=(lo - span, hi + span), method="bounded")
+        res = minimize_scalar(mean_loss, bounds=(lo - span, hi + span), method="bounded",
+                              options={"xatol": 1e-12 * span})
         return float(res.x)
 
 
@@ -354,6 +355,9 @@ class SquaredEpsilonInsensitive(Loss):
         return 2.0 * (np.abs(y - raw) > self.epsilon)
 
 
+_LOG_TINY_RATE = 0.5 * float(np.log(np.finfo(np.float64).tiny))
+
+
 class Poisson(Loss):
     r"""Poisson deviance up to a constant, :math:`e^f - y f`, with a log link.
 
@@ -381,8 +385,10 @@ class Poisson(Loss):
 
     def intercept_only(self, y, sample_weight):
         mean = np.dot(sample_weight, y) / np.sum(sample_weight)
-        # All-zero targets have their optimum at -inf: start at a finite, tiny rate.
-        return float(np.log(max(mean, 1e-10)))
+        # All-zero targets have their optimum at -inf: a rate of 1e-154 (its square still
+        # a normal float) predicts 0 for every purpose, and its gradient is below any
+        # tolerance, so that w = 0 and this intercept are returned as the fit.
+        return float(np.log(mean)) if mean > 0 else _LOG_TINY_RATE
 
 
 # ----------------------------------------------------------------------- classification

