@@ -680,6 +680,8 @@ def _lbfgs(obj, l1, l2, positive, W0, b0, gtol, max_iter, verbose, floor=None,
             W, b, violation = polished
             message = (f"{message} Newton steps on the nonzero coefficients: largest KKT "
                        f"violation {violation:.3g}.")
+            if verbose:
+                print(f"[lbfgs] Newton steps: largest KKT violation {violation:.3g}.")
             if violation <= gtol:
                 return FitResult(W, b, n_iter + 1, True, message)
     if stalled and floor is not None and violation <= floor():
@@ -695,9 +697,9 @@ _POLISH_MAX_FEATURES = 500
 
 def _newton_polish(obj, l1, l2, positive, W, b, gtol, max_steps=4):
     """``(W, b, violation)`` after Newton steps on the nonzero coefficients (all of them
-    without an L1 part or bounds) and the intercept, from where L-BFGS-B stalled; ``None``
-    when the loss gives no second derivative, for several outputs, or too many nonzero
-    coefficients (``_POLISH_MAX_FEATURES``).
+    without an L1 part or bounds) and the intercepts, from where L-BFGS-B stalled;
+    ``None`` when the loss gives no second derivative or there are more than
+    ``_POLISH_MAX_FEATURES`` such coefficients.
 
     L-BFGS-B's line search compares objective values, whose rounding (eps times the
     objective) hides decreases below it: it stalls at a KKT violation of about
@@ -705,58 +707,73 @@ def _newton_polish(obj, l1, l2, positive, W, b, gtol, max_steps=4):
     times their terms, so near the optimum it goes on to machine precision (for a
     piecewise-quadratic loss, Huber or squared hinge, one step is exact once the samples'
     pieces are right). Each step is kept only if it keeps the signs of the coefficients
-    and lowers the largest KKT violation on every feature.
+    and lowers the largest KKT violation on every feature. A singular Hessian (collinear
+    columns) takes the minimum-norm step.
     """
     hessian = getattr(obj, "hessian", None)
-    if hessian is None or obj.n_outputs != 1:
+    if hessian is None:
         return None
-    X, y, s, offset = obj.X, obj.y, obj.sample_weight, obj.offset
-    w = np.array(W[0], dtype=float)
+    X, y, s, k = obj.X, obj.y, obj.sample_weight, obj.n_outputs
+    W, b = np.array(W, dtype=float), np.array(b, dtype=float)
     bounded = l1 > 0 or positive
-    F = np.flatnonzero(w) if bounded else np.arange(len(w))
-    if F.size > _POLISH_MAX_FEATURES:
+    free = W != 0 if bounded else np.ones(W.shape, dtype=bool)
+    if np.count_nonzero(free) > _POLISH_MAX_FEATURES:
         return None
-    XF = gather_columns(X, F)
-    XF = (XF.toarray() if hasattr(XF, "multiply") else XF) - offset[F]
-    sigma = np.sign(w[F])
-    n_b = int(obj.fit_intercept)
-    b = np.array(b, dtype=float)
+    U = np.flatnonzero(free.any(axis=0))
+    XU = gather_columns(X, U)
+    XU = (XU.toarray() if hasattr(XU, "multiply") else XU) - obj.offset[U]
+    # each output's free coefficients as columns of XU, and the intercepts last
+    blocks = [np.flatnonzero(free[c, U]) for c in range(k)]
+    size = sum(len(a) for a in blocks)
+    n_b = k if obj.fit_intercept else 0
+    starts = np.cumsum([0] + [len(a) for a in blocks])
+    sigma = np.sign(W[free])
 
-    def state(w, b):
-        raw = obj.raw(w[None, :], b)
-        _, dW, db = obj.value_gradient(w[None, :], b, raw=raw)
-        g = dW[0] + l2 * w
-        v = _kkt_violations(g, w, l1, positive, obj.col_scale).max(initial=0.0)
-        return raw, g, max(float(v), float(np.abs(db[:n_b]).max(initial=0.0))), db
+    def state(W, b):
+        raw = obj.raw(W, b)
+        _, dW, db = obj.value_gradient(W, b, raw=raw)
+        G = dW + l2 * W
+        v = _kkt_violations(G, W, l1, positive, np.tile(obj.col_scale, (k, 1))).max(initial=0.0)
+        return raw, G, max(float(v), float(np.abs(db[:n_b]).max(initial=0.0))), db
 
-    raw, g, violation, db = state(w, b)
+    raw, G, violation, db = state(W, b)
     for _ in range(max_steps):
         h = hessian(y, raw)
         if h is None or not np.all(np.isfinite(h)):
             return None
-        sh = s * h
-        H = np.empty((F.size + n_b, F.size + n_b))
-        H[:F.size, :F.size] = XF.T @ (XF * sh[:, None])
-        H[np.arange(F.size), np.arange(F.size)] += l2
-        rhs = np.concatenate([g[F] + l1 * sigma, db[:n_b]])
-        if n_b:
-            H[:F.size, F.size] = H[F.size, :F.size] = XF.T @ sh
-            H[F.size, F.size] = sh.sum()
-        d = _solve_spd(H, -rhs)
-        if d is None:
-            d = linalg.lstsq(H, -rhs)[0]
-        w_new, b_new = w.copy(), b.copy()
-        w_new[F] += d[:F.size]
-        b_new[:n_b] += d[F.size:]
-        if bounded and np.any(np.sign(w_new[F]) != sigma):
+        sh = (s * h if k == 1 else s[:, None, None] * h).reshape(len(s), k, k)
+        H = np.zeros((size + n_b, size + n_b))
+        for c in range(k):
+            rows = slice(starts[c], starts[c + 1])
+            for d in range(k):
+                cols = slice(starts[d], starts[d + 1])
+                weighted = XU[:, blocks[d]] * sh[:, c, d][:, None]
+                H[rows, cols] = XU[:, blocks[c]].T @ weighted
+                if n_b:
+                    H[size + c, cols] = H[cols, size + c] = weighted.sum(axis=0)
+                    H[size + c, size + d] = sh[:, c, d].sum()
+        H[np.arange(size), np.arange(size)] += l2
+        if n_b > 1:
+            # the softmax's intercepts are only defined up to a common shift, whose
+            # curvature is 0 to rounding: give it some, so that the step keeps their sum
+            # (their gradient sums to 0) instead of dividing rounding by rounding
+            H[size:, size:] += np.trace(H[size:, size:]) / n_b
+        rhs = np.concatenate([G[free] + l1 * sigma, db[:n_b]])
+        step = _solve_spd(H, -rhs)
+        if step is None:
+            step = linalg.lstsq(H, -rhs)[0]
+        W_new, b_new = W.copy(), b.copy()
+        W_new[free] += step[:size]
+        b_new[:n_b] += step[size:]
+        if bounded and np.any(np.sign(W_new[free]) != sigma):
             break
-        raw_new, g_new, v_new, db_new = state(w_new, b_new)
+        raw_new, G_new, v_new, db_new = state(W_new, b_new)
         if not v_new < violation:
             break
-        w, b, raw, g, violation, db = w_new, b_new, raw_new, g_new, v_new, db_new
+        W, b, raw, G, violation, db = W_new, b_new, raw_new, G_new, v_new, db_new
         if violation <= gtol:
             break
-    return w[None, :], b, violation
+    return W, b, violation
 
 
 # An L1 part (or positive) of a smooth loss other than squared error is solved by

@@ -3,6 +3,7 @@
 from numbers import Integral, Real
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.utils import assert_all_finite
 from sklearn.utils.class_weight import compute_class_weight
@@ -29,6 +30,24 @@ _OBJECTIVE_DOC = r"""
 """
 
 
+def check_dense_y(estimator, y):
+    """A ``ValueError`` naming ``y`` for a sparse target (scikit-learn's checks accept one
+    for several outputs, which the solvers cannot use)."""
+    if sp.issparse(y):
+        raise ValueError(f"{type(estimator).__name__} needs a dense y; got a sparse "
+                         f"{type(y).__name__}: pass y.toarray().")
+
+
+def checked_sample_weight(sample_weight, X):
+    """Validated ``sample_weight`` (finite, non-negative, not all 0), divided by its
+    largest entry. The objective normalises weights by their sum, so rescaling them
+    changes nothing, except that any positive finite weights (1e308 as well as 1e-300)
+    then sum without overflow."""
+    sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64,
+                                         ensure_non_negative=True)
+    return sample_weight / sample_weight.max()
+
+
 class _LossLinearModel(BaseEstimator):
     """Shared parameter handling and fitting for the loss estimators."""
 
@@ -45,6 +64,7 @@ class _LossLinearModel(BaseEstimator):
     }
 
     def _validate_data_xy(self, X, y, **kwargs):
+        check_dense_y(self, y)
         # X's finiteness is checked by the solver, on sums over X it computes anyway
         # (_objective.check_finite; the same ValueError), instead of a pass of its own
         return validate_data(
@@ -55,8 +75,7 @@ class _LossLinearModel(BaseEstimator):
     def _sample_weight(self, sample_weight, X):
         if sample_weight is None:  # scikit-learn's check would make these ones, slower
             return np.ones(X.shape[0])
-        return _check_sample_weight(sample_weight, X, dtype=np.float64,
-                                    ensure_non_negative=True)
+        return checked_sample_weight(sample_weight, X)
 
     def _start(self, loss, y, sw, n_features, n_outputs, index=None):
         """Starting point: the previous solution with warm_start, else w = 0 and the
@@ -379,20 +398,27 @@ class LossClassifier(ClassifierMixin, _LossLinearModel):
         if n_classes < 2:
             raise ValueError(
                 "LossClassifier needs samples of at least 2 classes in the data, but the "
-                f"data contain only one class: {self.classes_[0]!r}."
+                f"data contain only one class: {self.classes_[0].tolist()!r}."
             )
-        weighted = np.unique(y_index[sw > 0])
-        if len(weighted) < 2:
-            raise ValueError(
-                "LossClassifier needs samples of at least 2 classes with positive "
-                f"sample_weight; only class {self.classes_[weighted[0]]!r} has any."
-            )
+        # before class weighting ("balanced" divides by each class's weight) and after
+        # (a class_weight of 0)
+        self._check_two_weighted_classes(y_index, sw)
         sw = sw * self._class_weights(self.classes_, y, sw)
+        self._check_two_weighted_classes(y_index, sw)
         if n_classes == 2:
             return [(2.0 * y_index - 1.0, sw, 1, {})]
         if loss.multinomial:
             return [(np.eye(n_classes)[y_index], sw, n_classes, {})]
         return [(np.where(y_index == k, 1.0, -1.0), sw, 1, {}) for k in range(n_classes)]
+
+    def _check_two_weighted_classes(self, y_index, weights):
+        weighted = np.unique(y_index[weights > 0])
+        if len(weighted) < 2:
+            raise ValueError(
+                "LossClassifier needs samples of at least 2 classes with positive "
+                "sample_weight (times class_weight); only class "
+                f"{self.classes_[weighted[0]].tolist()!r} has any."
+            )
 
     def _multilabel_problems(self, Y, sw):
         if not np.all(np.isin(Y, (0, 1))):
@@ -423,6 +449,10 @@ class LossClassifier(ClassifierMixin, _LossLinearModel):
                     f"class_weight names classes not in y: {sorted(unknown, key=str)}; "
                     f"the classes are {classes.tolist()}."
                 )
+            values = np.array(list(self.class_weight.values()), dtype=float)
+            if not (np.all(np.isfinite(values)) and np.all(values >= 0)):
+                raise ValueError("class_weight values must be finite and non-negative; got "
+                                 f"{self.class_weight}.")
         weights = compute_class_weight(self.class_weight, classes=classes, y=y,
                                        sample_weight=sample_weight)
         return weights[np.searchsorted(classes, y)]

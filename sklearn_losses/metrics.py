@@ -10,7 +10,6 @@ each formula is written once. Every metric has the signature
 import numpy as np
 from scipy.special import rel_entr
 from sklearn import metrics as skm
-from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils import check_array, check_consistent_length
 from sklearn.utils.multiclass import type_of_target
 
@@ -38,15 +37,82 @@ def _check_regression(y_true, y_pred, sample_weight):
     return y_true.astype(float), y_pred.astype(float)
 
 
+def _check_weights(sample_weight, n_samples):
+    """``sample_weight`` as a float array of ``n_samples`` finite, non-negative weights,
+    not all 0 (``None`` stays ``None``), or a ``ValueError`` that names the problem."""
+    if sample_weight is None:
+        return None
+    sample_weight = check_array(sample_weight, ensure_2d=False, dtype=np.float64,
+                                input_name="sample_weight")
+    if sample_weight.ndim != 1:
+        raise ValueError(f"sample_weight must be 1-D; got shape {sample_weight.shape}.")
+    check_consistent_length(sample_weight, np.empty(n_samples))
+    if np.any(sample_weight < 0):
+        raise ValueError("sample_weight must be non-negative; got a minimum of "
+                         f"{sample_weight.min():g}.")
+    if not np.any(sample_weight > 0):
+        raise ValueError("sample_weight must contain at least one positive weight; all are 0.")
+    return sample_weight
+
+
 def _mean(values, sample_weight):
     if values.ndim == 2:  # several outputs or labels: average them per sample
         values = values.mean(axis=1)
-    return float(np.average(values, weights=sample_weight))
+    return float(np.average(values, weights=_check_weights(sample_weight, len(values))))
 
 
 def _pointwise(loss, y_true, y_pred, sample_weight):
     y_true, y_pred = _check_regression(y_true, y_pred, sample_weight)
     return _mean(loss.loss(y_true, y_pred), sample_weight)
+
+
+def _check_rows_sum_to_one(p, name):
+    """Rows of probabilities (one-hot rows among them) must sum to 1."""
+    if p.ndim == 2 and not np.allclose(p.sum(axis=1), 1.0, rtol=0.0, atol=1e-6):
+        raise ValueError(f"The rows of {name} must sum to 1 (probabilities, or one-hot rows "
+                         "with a single 1).")
+
+
+def _binary_classes(y_true, labels, one_label):
+    """The two classes ``(negative, positive)`` of binary labels ``y_true``: sorted
+    ``labels`` when given (``y_true`` must hold no other), else the two in ``y_true``.
+    A ``y_true`` of one label takes ``one_label``: ``"zero_one"`` reads 0 as the negative
+    and 1 as the positive class and asks for ``labels`` otherwise; ``"negative"`` takes
+    it as the negative class (as :func:`sklearn.metrics.hinge_loss` does). Returns the
+    classes and ``y_true`` encoded as -1 / +1."""
+    y_true = np.asarray(y_true)
+    present = np.unique(y_true)
+    if labels is not None:
+        classes = np.unique(labels)
+        if len(classes) != 2:
+            raise ValueError(f"labels must name the two classes; got {classes.tolist()}.")
+        unknown = np.setdiff1d(present, classes)
+        if unknown.size:
+            raise ValueError(f"y_true holds labels that are not in labels={classes.tolist()}: "
+                             f"{unknown.tolist()}.")
+    elif len(present) > 2:
+        raise ValueError(f"A binary metric needs two classes; y_true has {len(present)}: "
+                         f"{present.tolist()[:10]}.")
+    elif len(present) == 2:
+        classes = present
+    elif one_label == "negative":
+        return present, -np.ones(len(y_true))
+    elif len(present) == 1 and present[0] in (0, 1) and present.dtype.kind in "biuf":
+        classes = np.array([0, 1])
+    else:
+        raise ValueError(
+            f"y_true contains only one label ({present[0] if len(present) else 'none'}); "
+            "pass labels=[negative, positive] so that its class is known (0 and 1 name "
+            "themselves). In cross-validation this is a test fold of a single class: "
+            "stratified folds avoid it.")
+    return classes, np.where(y_true == classes[1], 1.0, -1.0)
+
+
+def _scikit_learn(metric, y_true, y_pred, sample_weight, **params):
+    """scikit-learn's ``metric``, its weights checked as every metric here checks them
+    (some of scikit-learn's accept negative weights)."""
+    sample_weight = _check_weights(sample_weight, len(np.asarray(y_true)))
+    return float(metric(y_true, y_pred, sample_weight=sample_weight, **params))
 
 
 # ----------------------------------------------------------------------------- regression
@@ -58,18 +124,18 @@ def mean_squared_error(y_true, y_pred, *, sample_weight=None):
     (The training loss ``squared_error`` is half of it.) Calls
     :func:`sklearn.metrics.mean_squared_error`.
     """
-    return float(skm.mean_squared_error(y_true, y_pred, sample_weight=sample_weight))
+    return _scikit_learn(skm.mean_squared_error, y_true, y_pred, sample_weight)
 
 
 def root_mean_squared_error(y_true, y_pred, *, sample_weight=None):
     r"""Root mean squared error :math:`\sqrt{\mathrm{MSE}}`; calls scikit-learn's."""
-    return float(skm.root_mean_squared_error(y_true, y_pred, sample_weight=sample_weight))
+    return _scikit_learn(skm.root_mean_squared_error, y_true, y_pred, sample_weight)
 
 
 def mean_absolute_error(y_true, y_pred, *, sample_weight=None):
     r"""Mean absolute error :math:`\frac{1}{\sum s}\sum_i s_i |y_i - \hat y_i|`; calls
     scikit-learn's."""
-    return float(skm.mean_absolute_error(y_true, y_pred, sample_weight=sample_weight))
+    return _scikit_learn(skm.mean_absolute_error, y_true, y_pred, sample_weight)
 
 
 def huber_loss(y_true, y_pred, *, sample_weight=None, delta=1.0):
@@ -83,8 +149,8 @@ def huber_loss(y_true, y_pred, *, sample_weight=None, delta=1.0):
 def pinball_loss(y_true, y_pred, *, sample_weight=None, quantile=0.5):
     r"""Mean pinball loss :math:`\max(q r, (q - 1) r)`, :math:`r = y - \hat y`; calls
     :func:`sklearn.metrics.mean_pinball_loss` (its ``alpha`` is the quantile)."""
-    return float(skm.mean_pinball_loss(y_true, y_pred, sample_weight=sample_weight,
-                                       alpha=quantile))
+    return _scikit_learn(skm.mean_pinball_loss, y_true, y_pred, sample_weight,
+                         alpha=quantile)
 
 
 def epsilon_insensitive_loss(y_true, y_pred, *, sample_weight=None, epsilon=0.1):
@@ -104,7 +170,7 @@ def squared_epsilon_insensitive_loss(y_true, y_pred, *, sample_weight=None, epsi
 def mean_poisson_deviance(y_true, y_pred, *, sample_weight=None):
     r"""Mean Poisson deviance :math:`2(y \log(y / \hat y) - y + \hat y)`; calls
     scikit-learn's (``y_pred`` must be positive: pass ``predict``, not raw scores)."""
-    return float(skm.mean_poisson_deviance(y_true, y_pred, sample_weight=sample_weight))
+    return _scikit_learn(skm.mean_poisson_deviance, y_true, y_pred, sample_weight)
 
 
 # ------------------------------------------------------------------------- probabilities
@@ -125,7 +191,8 @@ def binary_cross_entropy(y_true, y_prob, *, sample_weight=None, labels=None):
     ----------
     y_true : array-like of shape (n_samples,) or (n_samples, n_labels)
         Two class labels (the larger one, or ``labels[1]``, is positive), or a 0/1
-        multi-label indicator matrix.
+        multi-label indicator matrix. A single label 0 or 1 names its class; any other
+        single label needs ``labels``.
     y_prob : array-like of shape (n_samples,), (n_samples, 2) or (n_samples, n_labels)
         Probability of the positive class (a two-column ``predict_proba`` is accepted),
         or per-label probabilities; averaged over labels.
@@ -142,21 +209,15 @@ def binary_cross_entropy(y_true, y_prob, *, sample_weight=None, labels=None):
                              "y_prob.")
         positive = y_true.astype(float)
     else:
-        classes = np.unique(y_true) if labels is None else np.asarray(labels)
-        if len(classes) > 2:
-            raise ValueError(f"binary_cross_entropy needs two classes; got {len(classes)}: "
-                             "use categorical_cross_entropy.")
-        if len(classes) < 2:
-            # which class y_prob is the probability of cannot be told from one label
-            raise ValueError(
-                f"y_true contains only one label ({classes[0] if len(classes) else 'none'}"
-                "); pass labels=[negative, positive] so that y_prob's class is known "
-                "(as sklearn.metrics.log_loss asks).")
-        positive = (y_true == classes[-1]).astype(float)
         if y_prob.ndim == 2:
             if y_prob.shape[1] != 2:
                 raise ValueError("A 2-D y_prob for binary labels must have two columns.")
+            _check_rows_sum_to_one(y_prob, "y_prob")
             y_prob = y_prob[:, 1]
+        if len(np.unique(y_true)) > 2 and labels is None:
+            raise ValueError(f"binary_cross_entropy needs two classes; got "
+                             f"{len(np.unique(y_true))}: use categorical_cross_entropy.")
+        positive = (_binary_classes(y_true, labels, "zero_one")[1] > 0).astype(float)
     return _mean(_binary_cross_entropy_values(positive, y_prob), sample_weight)
 
 
@@ -172,11 +233,14 @@ def categorical_cross_entropy(y_true, y_prob, *, sample_weight=None, labels=None
     ``y_true`` holds class labels (columns of ``y_prob`` follow the sorted labels, or
     ``labels``) or one-hot / probability rows of the shape of ``y_prob``. A 1-D
     ``y_prob`` is the positive-class probability of a binary problem. With labels this
-    calls :func:`sklearn.metrics.log_loss`.
+    calls :func:`sklearn.metrics.log_loss`. Rows of ``y_prob`` and of a 2-D ``y_true``
+    must sum to 1.
     """
     y_prob = _check_proba(y_prob)
+    _check_rows_sum_to_one(y_prob, "y_prob")
     y_true = np.asarray(y_true)
     check_consistent_length(y_true, y_prob, sample_weight)
+    sample_weight = _check_weights(sample_weight, len(y_true))
     if y_true.ndim == 1:
         return float(skm.log_loss(y_true, y_prob, sample_weight=sample_weight,
                                   labels=labels))
@@ -184,41 +248,71 @@ def categorical_cross_entropy(y_true, y_prob, *, sample_weight=None, labels=None
         raise ValueError(f"One-hot y_true of shape {y_true.shape} needs y_prob of the same "
                          f"shape; got {y_prob.shape}.")
     y_true = _check_proba(y_true, "y_true")
+    _check_rows_sum_to_one(y_true, "y_true")
     values = -np.sum(y_true * np.log(np.clip(y_prob, _EPS, 1.0)), axis=1)
     return float(np.average(values, weights=sample_weight))
 
 
-def cross_entropy(y_true, y_prob, *, sample_weight=None):
+def cross_entropy(y_true, y_prob, *, sample_weight=None, labels=None):
     """The cross-entropy that ``log_loss`` trains on: binary (per label, for multi-label
-    targets) or categorical (multinomial), chosen from ``y_true``."""
-    if type_of_target(y_true, input_name="y_true") in ("binary", "multilabel-indicator"):
-        return binary_cross_entropy(y_true, y_prob, sample_weight=sample_weight)
-    return categorical_cross_entropy(y_true, y_prob, sample_weight=sample_weight)
+    targets) or categorical (multinomial), chosen from ``y_true`` (and ``labels``)."""
+    kind = type_of_target(y_true, input_name="y_true")
+    if kind == "multilabel-indicator" or (kind == "binary" and (
+            labels is None or len(np.unique(labels)) <= 2)):
+        return binary_cross_entropy(y_true, y_prob, sample_weight=sample_weight,
+                                    labels=labels)
+    return categorical_cross_entropy(y_true, y_prob, sample_weight=sample_weight,
+                                     labels=labels)
 
 
-def kl_divergence(p_true, p_pred, *, sample_weight=None):
+def kl_divergence(p_true, p_pred, *, sample_weight=None, labels=None):
     r"""Mean Kullback-Leibler divergence :math:`\sum_k p_k \log(p_k / q_k)`.
 
-    ``p_true`` and ``p_pred`` are rows of probabilities summing to one (``p_true`` may
-    also be class labels, read as one-hot rows over the sorted labels). ``0 log 0 = 0``;
-    ``q`` is clipped away from 0, so the value is always finite.
+    ``p_true`` and ``p_pred`` are rows of probabilities summing to one. ``p_true`` may
+    also be class labels, read as one-hot rows: over the sorted ``labels`` when given,
+    else over the labels in ``p_true`` when there are as many as columns, else over the
+    column indices when the labels are integers ``0 .. n_columns - 1``. A 1-D ``p_pred``
+    is the positive-class probability of a binary problem (what a binary classifier's
+    scorer passes). ``0 log 0 = 0``; ``q`` is clipped away from 0, so the value is
+    always finite.
     """
     p_pred = _check_proba(p_pred, "p_pred")
+    if p_pred.ndim == 1:
+        p_pred = np.column_stack([1.0 - p_pred, p_pred])
     p_true = np.asarray(p_true)
     check_consistent_length(p_true, p_pred, sample_weight)
     if p_true.ndim == 1:
-        p_true = LabelBinarizer().fit(p_true).transform(p_true)
-        if p_true.shape[1] == 1:
-            p_true = np.hstack([1 - p_true, p_true])
+        p_true = _one_hot(p_true, p_pred.shape[1], labels)
     p_true = _check_proba(p_true, "p_true")
     if p_true.shape != p_pred.shape:
         raise ValueError(f"p_true and p_pred have different shapes: {p_true.shape} and "
                          f"{p_pred.shape}.")
     for name, p in (("p_true", p_true), ("p_pred", p_pred)):
-        if not np.allclose(p.sum(axis=1), 1.0, atol=1e-6):
-            raise ValueError(f"The rows of {name} must sum to 1.")
+        _check_rows_sum_to_one(p, name)
     values = rel_entr(p_true, np.clip(p_pred, _EPS, 1.0)).sum(axis=1)
-    return float(np.average(values, weights=sample_weight))
+    return float(np.average(values, weights=_check_weights(sample_weight, len(values))))
+
+
+def _one_hot(y, n_columns, labels):
+    """Labels ``y`` as one-hot rows over ``n_columns`` classes (see :func:`kl_divergence`)."""
+    present = np.unique(y)
+    if labels is not None:
+        classes = np.unique(labels)
+        unknown = np.setdiff1d(present, classes)
+        if unknown.size:
+            raise ValueError(f"p_true holds labels that are not in labels: {unknown.tolist()}.")
+    elif len(present) == n_columns:
+        classes = present
+    elif present.dtype.kind in "biu" and present.min() >= 0 and present.max() < n_columns:
+        classes = np.arange(n_columns)  # integer labels name their columns
+    else:
+        raise ValueError(
+            f"p_true shows {len(present)} labels for {n_columns} columns of p_pred; pass "
+            "labels= (one per column, sorted) so that each label's column is known.")
+    if len(classes) != n_columns:
+        raise ValueError(f"labels name {len(classes)} classes but p_pred has {n_columns} "
+                         "columns.")
+    return (y[:, None] == classes[None, :]).astype(float)
 
 
 # ------------------------------------------------------------------------------- margins
@@ -230,12 +324,16 @@ def _margin_metric(loss, y_true, decision, sample_weight, labels):
     decision = check_array(decision, ensure_2d=False, input_name="decision")
     y_true = np.asarray(y_true)
     check_consistent_length(y_true, decision, sample_weight)
-    classes = np.unique(y_true) if labels is None else np.asarray(labels)
     if decision.ndim == 1:
-        if len(classes) > 2:
-            raise ValueError(f"A 1-D decision needs two classes; got {len(classes)}.")
-        y_pm = np.where(y_true == classes[-1], 1.0, -1.0)
+        if labels is None and len(np.unique(y_true)) > 2:
+            raise ValueError(f"A 1-D decision needs two classes; got "
+                             f"{len(np.unique(y_true))}.")
+        y_pm = _binary_classes(y_true, labels, "negative")[1]
         return _mean(_margin_values(loss, y_pm, decision), sample_weight)
+    classes = np.unique(y_true) if labels is None else np.unique(labels)
+    unknown = np.setdiff1d(y_true, classes)
+    if unknown.size:
+        raise ValueError(f"y_true holds labels that are not in labels: {unknown.tolist()}.")
     if decision.shape[1] != len(classes):
         raise ValueError(f"decision has {decision.shape[1]} columns but there are "
                          f"{len(classes)} classes; pass labels=.")
@@ -254,10 +352,11 @@ def _margin_values(loss, y_pm, decision):
 def hinge_loss(y_true, decision, *, sample_weight=None, labels=None):
     r"""Mean hinge loss :math:`\max(0, 1 - y f)` of decision values, ``y`` in {-1, +1}.
 
-    For a 2-D decision (one column per class) the one-vs-rest losses are summed per
-    sample, the quantity ``LossClassifier`` minimises. (scikit-learn's
-    :func:`~sklearn.metrics.hinge_loss`, which gives the same binary value, uses the
-    Crammer-Singer margin for more classes.)
+    Binary labels are read as :func:`sklearn.metrics.hinge_loss` reads them (the larger
+    label, or ``labels[1]``, positive; a ``y_true`` of one label without ``labels``
+    negative), and give its value. For a 2-D decision (one column per class) the
+    one-vs-rest losses are summed per sample, the quantity ``LossClassifier`` minimises
+    (scikit-learn's uses the Crammer-Singer margin for more classes).
     """
     return _margin_metric(Hinge(), y_true, decision, sample_weight, labels)
 

@@ -23,9 +23,10 @@ from sklearn.model_selection import check_cv
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import column_or_1d, validate_data
 
-from ._compat import Interval, StrOptions, _check_sample_weight
+from ._compat import Interval, StrOptions
 from ._solvers import _one_blas_thread, gradient_at_zero
-from .linear_model import LossClassifier, LossRegressor
+from .linear_model import (LossClassifier, LossRegressor, check_dense_y,
+                           checked_sample_weight)
 from .losses import LOSSES, Loss
 from .penalties import alpha_max
 from .scorers import _held_out_scorer, get_scorer, loss_scorer
@@ -128,15 +129,18 @@ class _LossCVMixin:
         self
         """
         self._validate_params()
+        check_dense_y(self, y)
         X, y = validate_data(self, X, y, accept_sparse=["csr", "csc"],
                              dtype=[np.float64, np.float32], multi_output=True,
                              y_numeric=not self._classifier)
         if self._classifier and y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
         if sample_weight is not None:
-            sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64,
-                                                 ensure_non_negative=True)
+            sample_weight = checked_sample_weight(sample_weight, X)
         l1_ratios = np.atleast_1d(np.asarray(self.l1_ratio, dtype=float))
+        if l1_ratios.size == 0 or not np.all((l1_ratios >= 0) & (l1_ratios <= 1)):
+            raise ValueError("l1_ratio must be a float or a non-empty list of floats in "
+                             f"[0, 1]; got {self.l1_ratio!r}.")
         if self.penalty != "elasticnet":
             l1_ratios = l1_ratios[:1]
         # the final model's data, prepared once: it serves every l1_ratio's grid (one
@@ -147,10 +151,7 @@ class _LossCVMixin:
             grids = np.array([_alpha_grid(self._path_model(r, 1.0), prepared, self.n_alphas,
                                           self.eps) for r in l1_ratios])
         else:
-            alphas = np.sort(np.asarray(self.alphas, dtype=float))[::-1]
-            if np.any(alphas < 0):
-                raise ValueError("alphas must be non-negative.")
-            grids = np.tile(alphas, (len(l1_ratios), 1))
+            grids = np.tile(_checked_alphas(self.alphas), (len(l1_ratios), 1))
         cv = check_cv(self.cv, y, classifier=self._classifier)
         splits = list(cv.split(X, y, groups))
         base = self._path_model(l1_ratio=l1_ratios[0], alpha=grids[0, 0])
@@ -341,17 +342,24 @@ def loss_path(X, y, *, loss="squared_error", penalty="l1", alphas=None, n_alphas
                 **params)
     model._validate_params()
     prepared = model._prepare(X, y, sample_weight)
-    if alphas is None:
-        alphas = _alpha_grid(model, prepared, n_alphas, eps)
-    alphas = np.sort(np.asarray(alphas, dtype=float))[::-1]
-    if np.any(alphas < 0) or not np.all(np.isfinite(alphas)):
-        raise ValueError(f"alphas must be finite and >= 0; got values from {alphas.min():g} "
-                         f"to {alphas.max():g}.")
+    alphas = (_alpha_grid(model, prepared, n_alphas, eps) if alphas is None
+              else _checked_alphas(alphas))
     coefs, intercepts = [], []
     for fitted in _walk_path(model, prepared, alphas):
         coefs.append(np.squeeze(np.copy(fitted.coef_)))
         intercepts.append(np.squeeze(np.copy(fitted.intercept_)))
     return alphas, np.array(coefs), np.array(intercepts)
+
+
+def _checked_alphas(alphas):
+    """User-given ``alphas``, sorted from largest to smallest; a ``ValueError`` naming
+    ``alphas`` unless they are a non-empty list of finite values >= 0."""
+    alphas = np.sort(np.ravel(np.asarray(alphas, dtype=float)))[::-1]
+    if alphas.size == 0:
+        raise ValueError("alphas must hold at least one value; got an empty list.")
+    if not np.all(np.isfinite(alphas)) or alphas[-1] < 0:
+        raise ValueError(f"alphas must be finite and >= 0; got {alphas.tolist()[:10]}.")
+    return alphas
 
 
 def _is_classification(loss):

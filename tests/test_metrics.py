@@ -95,14 +95,61 @@ def test_bad_input(call, message):
         call()
 
 
-def test_binary_cross_entropy_of_one_label_needs_labels():
-    # y_prob is the positive class's probability: with one label in y_true, only
-    # ``labels`` says whether that label is the positive one
+def test_binary_cross_entropy_of_one_label():
+    # y_prob is the positive class's probability: with one label in y_true, 0 and 1 name
+    # their class (as the loss-function articles compute it); any other label needs
+    # ``labels`` to say whether it is the positive one
     y_prob = [0.1, 0.2, 0.3]
-    negative = M.binary_cross_entropy([0, 0, 0], y_prob, labels=[0, 1])
-    positive = M.binary_cross_entropy([1, 1, 1], y_prob, labels=[0, 1])
-    assert negative == pytest.approx(-np.mean(np.log([0.9, 0.8, 0.7])), rel=1e-12)
-    assert positive == pytest.approx(-np.mean(np.log(y_prob)), rel=1e-12)
-    for one_label in ([0, 0, 0], [1, 1, 1]):
+    negative = -np.mean(np.log([0.9, 0.8, 0.7]))
+    positive = -np.mean(np.log(y_prob))
+    assert M.binary_cross_entropy([0, 0, 0], y_prob, labels=[0, 1]) == pytest.approx(negative)
+    assert M.binary_cross_entropy([1, 1, 1], y_prob, labels=[0, 1]) == pytest.approx(positive)
+    assert M.binary_cross_entropy([0, 0, 0], y_prob) == pytest.approx(negative, rel=1e-12)
+    assert M.binary_cross_entropy([1, 1, 1], y_prob) == pytest.approx(positive, rel=1e-12)
+    assert M.binary_cross_entropy([1], [0.01]) == pytest.approx(-np.log(0.01), rel=1e-12)
+    assert M.binary_cross_entropy(["b", "b"], [0.2, 0.4], labels=["a", "b"]) == pytest.approx(
+        -np.mean(np.log([0.2, 0.4])))
+    for one_label in (["a", "a", "a"], [2, 2, 2]):
         with pytest.raises(ValueError, match="only one label"):
             M.binary_cross_entropy(one_label, y_prob)
+
+
+def test_kl_divergence_of_labels_and_binary_probabilities():
+    # integer labels name their columns when y shows fewer classes than columns
+    assert M.kl_divergence([1, 1], [[0.2, 0.8], [0.5, 0.5]]) == pytest.approx(
+        -(LN(0.8) + LN(0.5)) / 2, rel=1e-12)
+    # a 1-D p_pred is a binary classifier's positive-class probability (what its
+    # predict_proba scorer passes), the labels over the sorted classes or labels=
+    assert M.kl_divergence(["x", "y"], [0.2, 0.6]) == pytest.approx(
+        -(LN(0.8) + LN(0.6)) / 2, rel=1e-12)
+    assert M.kl_divergence(["y"], [0.6], labels=["x", "y"]) == pytest.approx(-LN(0.6))
+    with pytest.raises(ValueError, match="pass labels="):
+        M.kl_divergence(["y", "y"], [0.2, 0.6])
+
+
+def test_hinge_loss_reads_labels_as_scikit_learn_does():
+    for y_true, decision in [([0, 0], [-1.0, 2.0]), ([1, 1], [-1.0, 2.0]),
+                             ([3, 7, 7], [0.5, -2.0, 1.5])]:
+        assert M.hinge_loss(y_true, decision) == pytest.approx(skm.hinge_loss(y_true, decision))
+    assert M.hinge_loss([0, 0], [-1.0, 2.0]) == pytest.approx(1.5)
+    # labels= names the classes (scikit-learn's binary path ignores it)
+    assert M.hinge_loss([1, 1], [-1.0, 2.0], labels=[0, 1]) == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: M.binary_cross_entropy([1, 2], [0.01, 0.5], labels=[0, 1]), "not in labels"),
+    (lambda: M.hinge_loss([1, 2], [0.1, 0.5], labels=[0, 1]), "not in labels"),
+    (lambda: M.categorical_cross_entropy([0, 1], [[0.5, 0.6], [0.5, 0.5]]), "must sum to 1"),
+    (lambda: M.categorical_cross_entropy([[1, 1], [0, 1]], [[0.5, 0.5], [0.5, 0.5]]),
+     "must sum to 1"),
+    (lambda: M.categorical_cross_entropy([[0, 0], [0, 1]], [[0.5, 0.5], [0.5, 0.5]]),
+     "must sum to 1"),
+    (lambda: M.huber_loss([1, 2, 3], [1, 2, 2], sample_weight=[1, np.nan, 1]), "NaN"),
+    (lambda: M.huber_loss([1, 2, 3], [1, 2, 2], sample_weight=[1, -1, 1]), "non-negative"),
+    (lambda: M.mean_poisson_deviance([1, 2], [1, 2], sample_weight=[1, -2]), "non-negative"),
+    (lambda: M.pinball_loss([1, 2], [1, 2], sample_weight=[0, 0]), "positive weight"),
+    (lambda: M.kl_divergence([[1, 0]], [[0.5, 0.5]], sample_weight=[np.inf]), "infinity"),
+])
+def test_metrics_refuse_what_they_cannot_measure(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
