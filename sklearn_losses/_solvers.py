@@ -1774,7 +1774,9 @@ def _crossover(loss, obj, l1, l2, positive, W, b, width, gtol, max_rounds=8,
             # Fewer: solve stationarity and the on-kink rows together.
             if (m + n_b if l2 > 0 else k + n_b + m) > max_size:  # see the helper
                 return None
-            sol = _stationary_on_kinks(B, D, rhs_s, beta[rows, kinks], l2_F, k)
+            current = np.concatenate([w[cols] * unit[:k], b[:n_b]])
+            sol = _stationary_on_kinks(B, D, rhs_s, beta[rows, kinks], l2_F, k, current,
+                                       atol=(1e-3 * gtol, 1e-10 * kappa))
             if sol is None:
                 # More samples on kinks than their rows' rank (redundant features):
                 # the closest stay on their kinks, as many as that rank
@@ -1813,7 +1815,7 @@ def _crossover(loss, obj, l1, l2, positive, W, b, width, gtol, max_rounds=8,
     return None
 
 
-def _stationary_on_kinks(B, D, rhs_s, target, l2, k):
+def _stationary_on_kinks(B, D, rhs_s, target, l2, k, current=None, atol=(0.0, 0.0)):
     r"""``(w_F, b, theta)`` solving stationarity and the on-kink rows together (fewer
     samples on kinks than unknowns in ``(w_F, b)``), or ``None`` when no solution
     satisfies them (:func:`_solve_consistent`).
@@ -1834,8 +1836,15 @@ def _stationary_on_kinks(B, D, rhs_s, target, l2, k):
     about 1 000 instead of 2 000 unknowns per round; the whole system and its LU copy
     had taken the fit's peak memory to 4.2x the size of X). Without one, the whole
     system is solved.
+
+    Where the equations leave ``(w_F, b)`` undetermined (a flat stretch of the objective:
+    an even number of samples balancing the intercept between two kinks), the solution
+    nearest ``current`` (the smoothed solution) is taken. ``atol`` is what each kind of
+    row may miss by (rounding of sums that cancel): stationarity rows (gradient units)
+    and on-kink rows (the units of y).
     """
     m, n_b = len(target), B.shape[1] - k
+    current = np.zeros(k + n_b) if current is None else current
     if l2 is not None:
         B_w = B[:, :k]
         A = np.zeros((m + n_b, m + n_b))
@@ -1844,7 +1853,8 @@ def _stationary_on_kinks(B, D, rhs_s, target, l2, k):
         A[:m, m:] = -1.0
         A[m:, :m] = -1.0
         rhs = np.concatenate([BL @ rhs_s[:k] - target, -rhs_s[k:]])
-        sol = _solve_consistent(A, rhs)
+        sol = _solve_consistent(A, rhs, np.concatenate([np.zeros(m), current[k:]]),
+                                np.repeat([atol[1], atol[0]], [m, n_b]))
         if sol is None:
             return None
         u = sol[:m]
@@ -1852,7 +1862,9 @@ def _stationary_on_kinks(B, D, rhs_s, target, l2, k):
     A = np.zeros((k + n_b + m, k + n_b + m))
     A[:k + n_b, k + n_b:] = (B * D[:, None]).T
     A[k + n_b:, :k + n_b] = B
-    sol = _solve_consistent(A, np.concatenate([rhs_s, target]))
+    sol = _solve_consistent(A, np.concatenate([rhs_s, target]),
+                            np.concatenate([current, np.zeros(m)]),
+                            np.repeat(atol, [k + n_b, m]))
     if sol is None:
         return None
     return sol[:k], (sol[k:k + 1] if n_b else np.zeros(1)), sol[k + n_b:]
@@ -1935,22 +1947,24 @@ def _closest_independent(B, target, distance):
     return np.isin(group, closest)
 
 
-def _solve_consistent(A, rhs):
+def _solve_consistent(A, rhs, x0=None, atol=0.0):
     """A solution of ``A x = rhs`` that satisfies it, or ``None``.
 
     The system is singular when samples on a kink repeat or all share one (then any
-    exact solution will do), so a failed LU solve is retried by least squares.
+    exact solution will do), so a failed LU solve is retried by least squares, for the
+    solution nearest ``x0``. It satisfies the system when each row's residual is within
+    1e-9 of the terms it sums (free of units) plus that row's ``atol``.
     """
+    x0 = np.zeros(len(rhs)) if x0 is None else x0
     try:
         candidates = [np.linalg.solve(A, rhs)]
     except np.linalg.LinAlgError:
         candidates = []
     for sol in candidates + [None]:
         if sol is None:
-            sol = np.linalg.lstsq(A, rhs, rcond=None)[0]
-        # a residual within 1e-9 of the terms it sums, row by row (free of units)
-        if np.all(np.isfinite(sol)) and np.all(
-                np.abs(A @ sol - rhs) <= 1e-9 * (np.abs(A) @ np.abs(sol) + np.abs(rhs))):
+            sol = x0 + np.linalg.lstsq(A, rhs - A @ x0, rcond=None)[0]
+        if np.all(np.isfinite(sol)) and np.all(np.abs(A @ sol - rhs) <= 1e-9 * (
+                np.abs(A) @ np.abs(sol) + np.abs(rhs)) + atol):
             return sol
     return None
 

@@ -75,9 +75,19 @@ class Loss(BaseEstimator):
         True for margin/probability losses on encoded labels ``y in {-1, +1}``.
     target_min, target_min_inclusive : float, bool
         The smallest valid target (``-inf`` for any real target).
+    metric : str or None
+        The name of the function in :mod:`sklearn_losses.metrics` that scores this loss
+        (called with the loss's parameters, e.g. ``delta``); ``None`` (a loss of one's
+        own) scores the mean of :meth:`loss` itself (:func:`~sklearn_losses.metrics.mean_loss`).
+        A subclass that does not set it again is scored by its own :meth:`loss`.
+    response_method : str
+        What a scorer asks the fitted estimator for: ``"predict"``, ``"predict_proba"`` or
+        ``"decision_function"``.
     """
 
     name = None
+    metric = None
+    response_method = "predict"
     smooth = True
     quadratic = False
     piecewise_linear = False
@@ -212,6 +222,7 @@ class SquaredError(Loss):
     r"""Half squared error, :math:`\tfrac12 (y - f)^2` (least squares, ``Ridge``/``Lasso``)."""
 
     name = "squared_error"
+    metric = "mean_squared_error"  # twice the loss: the usual mean squared error
     quadratic = True
 
     def loss(self, y, raw):
@@ -231,6 +242,7 @@ class AbsoluteError(PiecewiseLinearLoss):
     r"""Absolute error, :math:`|y - f|` (median regression)."""
 
     name = "absolute_error"
+    metric = "mean_absolute_error"
 
     def loss(self, y, raw):
         return np.abs(y - raw)
@@ -256,6 +268,7 @@ class Huber(Loss):
     """
 
     name = "huber"
+    metric = "huber_loss"
     _parameter_constraints = {"delta": [Interval(Real, 0, None, closed="neither")]}
 
     def __init__(self, delta=1.0):
@@ -283,6 +296,7 @@ class Quantile(PiecewiseLinearLoss):
     """
 
     name = "quantile"
+    metric = "pinball_loss"
     _parameter_constraints = {"quantile": [Interval(Real, 0, 1, closed="neither")]}
 
     def __init__(self, quantile=0.5):
@@ -313,6 +327,7 @@ class EpsilonInsensitive(PiecewiseLinearLoss):
     """
 
     name = "epsilon_insensitive"
+    metric = "epsilon_insensitive_loss"
     _parameter_constraints = {"epsilon": [Interval(Real, 0, None, closed="left")]}
 
     def __init__(self, epsilon=0.1):
@@ -339,6 +354,7 @@ class SquaredEpsilonInsensitive(Loss):
     """
 
     name = "squared_epsilon_insensitive"
+    metric = "squared_epsilon_insensitive_loss"
     _parameter_constraints = {"epsilon": [Interval(Real, 0, None, closed="left")]}
 
     def __init__(self, epsilon=0.1):
@@ -365,6 +381,7 @@ class Poisson(Loss):
     """
 
     name = "poisson"
+    metric = "mean_poisson_deviance"
     target_min = 0.0
 
     def loss(self, y, raw):
@@ -408,6 +425,7 @@ class ClassificationLoss(Loss):
     """
 
     is_classifier = True
+    response_method = "decision_function"
     has_proba = False
     multinomial = False
     # ``raw`` is the data, not routed metadata: no set_predict_proba_request.
@@ -430,6 +448,8 @@ class LogLoss(ClassificationLoss):
     """
 
     name = "log_loss"
+    metric = "cross_entropy"
+    response_method = "predict_proba"
     has_proba = True
     multinomial = True
 
@@ -490,6 +510,7 @@ class Hinge(ClassificationLoss, PiecewiseLinearLoss):
     r"""Hinge loss :math:`\max(0, 1 - y f)` (linear SVM). No probabilities."""
 
     name = "hinge"
+    metric = "hinge_loss"
 
     def loss(self, y, raw):
         return np.maximum(1.0 - y * raw, 0.0)
@@ -506,6 +527,7 @@ class SquaredHinge(ClassificationLoss):
     r"""Squared hinge loss :math:`\max(0, 1 - y f)^2` (``LinearSVC``'s default)."""
 
     name = "squared_hinge"
+    metric = "squared_hinge_loss"
 
     def loss(self, y, raw):
         return np.maximum(1.0 - y * raw, 0.0) ** 2
@@ -524,6 +546,7 @@ class ModifiedHuber(ClassificationLoss):
     """
 
     name = "modified_huber"
+    metric = "modified_huber_loss"
     has_proba = True
 
     def loss(self, y, raw):

@@ -115,6 +115,23 @@ def _scikit_learn(metric, y_true, y_pred, sample_weight, **params):
     return float(metric(y_true, y_pred, sample_weight=sample_weight, **params))
 
 
+# ----------------------------------------------------------------------------- any loss
+
+
+def mean_loss(y_true, y_pred, *, loss, sample_weight=None, labels=None):
+    r"""Mean of any :class:`~sklearn_losses.Loss`'s per-sample loss (a loss of one's own):
+    :math:`\frac{1}{\sum s}\sum_i s_i \ell(y_i, \hat y_i)`.
+
+    A regression loss is measured on ``predict`` (``y_pred``, its link assumed the
+    identity); a classification loss on decision values, the labels encoded as -1 / +1
+    (as :func:`hinge_loss` encodes them; one-vs-rest, summed over classes, for a 2-D
+    decision).
+    """
+    if loss.is_classifier:
+        return _margin_metric(loss, y_true, y_pred, sample_weight, labels)
+    return _pointwise(loss, y_true, y_pred, sample_weight)
+
+
 # ----------------------------------------------------------------------------- regression
 
 
@@ -169,7 +186,12 @@ def squared_epsilon_insensitive_loss(y_true, y_pred, *, sample_weight=None, epsi
 
 def mean_poisson_deviance(y_true, y_pred, *, sample_weight=None):
     r"""Mean Poisson deviance :math:`2(y \log(y / \hat y) - y + \hat y)`; calls
-    scikit-learn's (``y_pred`` must be positive: pass ``predict``, not raw scores)."""
+    scikit-learn's (``y_pred`` must be positive: pass ``predict``, not raw scores). Several
+    targets (2-D) are averaged, as scikit-learn averages its other multi-output errors."""
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    if y_true.ndim == 2 and y_true.shape == y_pred.shape:
+        return float(np.mean([mean_poisson_deviance(t, p, sample_weight=sample_weight)
+                              for t, p in zip(y_true.T, y_pred.T)]))
     return _scikit_learn(skm.mean_poisson_deviance, y_true, y_pred, sample_weight)
 
 
@@ -320,10 +342,16 @@ def _one_hot(y, n_columns, labels):
 
 def _margin_metric(loss, y_true, decision, sample_weight, labels):
     """Mean margin loss; one-vs-rest (summed over classes, as ``LossClassifier`` trains)
-    for a 2-D decision."""
+    for a 2-D decision, averaged over labels for a multi-label (0/1 indicator) y."""
     decision = check_array(decision, ensure_2d=False, input_name="decision")
     y_true = np.asarray(y_true)
     check_consistent_length(y_true, decision, sample_weight)
+    if y_true.ndim == 2:  # multi-label: one binary margin per label, averaged over labels
+        if not np.all(np.isin(y_true, (0, 1))) or decision.shape != y_true.shape:
+            raise ValueError("A 2-D y_true must be a 0/1 indicator matrix with the shape of "
+                             "decision.")
+        return _mean(loss.loss(2.0 * y_true.ravel() - 1.0, decision.ravel()).reshape(
+            decision.shape), sample_weight)
     if decision.ndim == 1:
         if labels is None and len(np.unique(y_true)) > 2:
             raise ValueError(f"A 1-D decision needs two classes; got "

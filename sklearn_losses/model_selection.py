@@ -29,7 +29,7 @@ from .linear_model import (LossClassifier, LossRegressor, check_dense_y,
                            checked_sample_weight)
 from .losses import LOSSES, Loss
 from .penalties import alpha_max
-from .scorers import _held_out_scorer, get_scorer, loss_scorer
+from .scorers import fold_scorer, get_scorer
 
 # Pure L2 has no alpha that zeroes the coefficients; its grid starts where an L1 share of
 # 1% would (100 x the largest gradient entry at w = 0), where the coefficients are
@@ -54,27 +54,19 @@ def _alpha_grid(model, prepared, n_alphas, eps):
     return np.geomspace(top, top * eps, n_alphas)
 
 
-def _fold_path(model, X, y, sample_weight, train, test, alphas, scorer):
+def _fold_path(model, X, y, sample_weight, train, test, alphas, scoring):
     """Fit ``model`` along ``alphas`` on ``train``, each fit warm-started from the last;
-    score each on ``test``. Validation and label encoding are done once per fold, and
-    the held-out part is not validated again for every alpha. ``scorer=None`` is the
-    loss's own scorer, computed from the raw scores where it can be
-    (:func:`~sklearn_losses.scorers._held_out_scorer`)."""
+    score each on ``test`` (:func:`~sklearn_losses.scorers.fold_scorer`, the held-out
+    samples' weights included). Validation and label encoding are done once per fold,
+    and the held-out part is not validated again for every alpha."""
     model = clone(model).set_params(warm_start=True)
-    sw = None if sample_weight is None else sample_weight[train]
+    weights = (None, None) if sample_weight is None else (sample_weight[train],
+                                                          sample_weight[test])
     with config_context(assume_finite=True):  # X was checked by the CV estimator
-        prepared = model._prepare(X[train], y[train], sw)
+        prepared = model._prepare(X[train], y[train], weights[0])
     X_test, y_test = X[test], y[test]
     model._validated_input = True  # X_test is a slice of the validated X
-    from_raw = None if scorer is not None else _held_out_scorer(model, prepared[2], y_test)
-    if from_raw is not None:
-        def score(fitted):
-            return from_raw(fitted._raw(X_test))
-    else:
-        scorer = loss_scorer(model) if scorer is None else scorer
-
-        def score(fitted):
-            return scorer(fitted, X_test, y_test)
+    score = fold_scorer(scoring, model, prepared[2], X_test, y_test, weights[1])
     # X_test is validated: the scorer's own checks (finite values, types) are skipped too
     with config_context(assume_finite=True, skip_parameter_validation=True):
         return np.array([score(fitted) for fitted in _walk_path(model, prepared, alphas)])
@@ -120,7 +112,9 @@ class _LossCVMixin:
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
         sample_weight : array-like of shape (n_samples,), default=None
-            Used in every fit (scores are unweighted, as in ``GridSearchCV``).
+            Used in every fit and to weight each held-out fold's score (as ``LassoCV``
+            and ``LogisticRegressionCV`` do), so that a weight counts as that many
+            repeated samples.
         groups : array-like of shape (n_samples,), default=None
             Group labels for group-aware splitters.
 
@@ -155,11 +149,12 @@ class _LossCVMixin:
         cv = check_cv(self.cv, y, classifier=self._classifier)
         splits = list(cv.split(X, y, groups))
         base = self._path_model(l1_ratio=l1_ratios[0], alpha=grids[0, 0])
-        scorer = None if self.scoring is None else get_scorer(self.scoring)
+        if self.scoring is not None:
+            get_scorer(self.scoring)  # an unknown name fails here, before any fit
         jobs = [(j, k) for j in range(len(l1_ratios)) for k in range(len(splits))]
         results = Parallel(n_jobs=self.n_jobs, verbose=self.verbose)(
             delayed(_fold_path)(clone(base).set_params(l1_ratio=l1_ratios[j]),
-                                X, y, sample_weight, *splits[k], grids[j], scorer)
+                                X, y, sample_weight, *splits[k], grids[j], self.scoring)
             for j, k in jobs
         )
         scores = np.empty((len(l1_ratios), len(splits), grids.shape[1]))

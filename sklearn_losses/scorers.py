@@ -3,65 +3,53 @@
 All are :func:`sklearn.metrics.make_scorer` objects with ``greater_is_better=False``
 (so their values are negated losses, named ``neg_*``), and accept ``sample_weight``
 through scikit-learn's metadata routing (``scorer.set_score_request(sample_weight=True)``).
+Which metric scores a loss is the loss's own declaration (``Loss.metric``,
+``Loss.response_method``): a new loss needs nothing here.
 """
 
 import copy
+import inspect
 
 import numpy as np
 from sklearn import metrics as skm
 from sklearn.metrics import make_scorer
 
 from . import metrics as M
+from ._compat import scorer_takes_sample_weight
 from .losses import LOSSES, Loss
 
-# Loss name -> (metric, response method). The metric takes the loss's parameters by
-# the same names (delta, quantile, epsilon).
-_LOSS_METRICS = {
-    "squared_error": (M.mean_squared_error, "predict"),
-    "absolute_error": (M.mean_absolute_error, "predict"),
-    "huber": (M.huber_loss, "predict"),
-    "quantile": (M.pinball_loss, "predict"),
-    "epsilon_insensitive": (M.epsilon_insensitive_loss, "predict"),
-    "squared_epsilon_insensitive": (M.squared_epsilon_insensitive_loss, "predict"),
-    "poisson": (M.mean_poisson_deviance, "predict"),
-    "log_loss": (M.cross_entropy, "predict_proba"),
-    "hinge": (M.hinge_loss, "decision_function"),
-    "squared_hinge": (M.squared_hinge_loss, "decision_function"),
-    "modified_huber": (M.modified_huber_loss, "decision_function"),
+# Our scorer names -> (metric, response method); scikit-learn's own names are passed
+# through by get_scorer.
+_NAMED = {
+    "neg_huber_loss": (M.huber_loss, "predict"),
+    "neg_pinball_loss": (M.pinball_loss, "predict"),
+    "neg_epsilon_insensitive_loss": (M.epsilon_insensitive_loss, "predict"),
+    "neg_squared_epsilon_insensitive_loss": (M.squared_epsilon_insensitive_loss, "predict"),
+    "neg_binary_cross_entropy": (M.binary_cross_entropy, "predict_proba"),
+    "neg_categorical_cross_entropy": (M.categorical_cross_entropy, "predict_proba"),
+    "neg_cross_entropy": (M.cross_entropy, "predict_proba"),
+    "neg_kl_divergence": (M.kl_divergence, "predict_proba"),
+    "neg_hinge_loss": (M.hinge_loss, "decision_function"),
+    "neg_squared_hinge_loss": (M.squared_hinge_loss, "decision_function"),
+    "neg_modified_huber_loss": (M.modified_huber_loss, "decision_function"),
 }
 
 #: Our scorer names -> scorers (scikit-learn's own names are passed through by get_scorer).
-SCORERS = {
-    "neg_huber_loss": make_scorer(M.huber_loss, greater_is_better=False),
-    "neg_pinball_loss": make_scorer(M.pinball_loss, greater_is_better=False),
-    "neg_epsilon_insensitive_loss": make_scorer(M.epsilon_insensitive_loss,
-                                                greater_is_better=False),
-    "neg_squared_epsilon_insensitive_loss": make_scorer(M.squared_epsilon_insensitive_loss,
-                                                        greater_is_better=False),
-    "neg_binary_cross_entropy": make_scorer(M.binary_cross_entropy, greater_is_better=False,
-                                            response_method="predict_proba"),
-    "neg_categorical_cross_entropy": make_scorer(M.categorical_cross_entropy,
-                                                 greater_is_better=False,
-                                                 response_method="predict_proba"),
-    "neg_cross_entropy": make_scorer(M.cross_entropy, greater_is_better=False,
-                                     response_method="predict_proba"),
-    "neg_kl_divergence": make_scorer(M.kl_divergence, greater_is_better=False,
-                                     response_method="predict_proba"),
-    "neg_hinge_loss": make_scorer(M.hinge_loss, greater_is_better=False,
-                                  response_method="decision_function"),
-    "neg_squared_hinge_loss": make_scorer(M.squared_hinge_loss, greater_is_better=False,
-                                          response_method="decision_function"),
-    "neg_modified_huber_loss": make_scorer(M.modified_huber_loss, greater_is_better=False,
-                                           response_method="decision_function"),
-}
+SCORERS = {name: make_scorer(metric, greater_is_better=False, response_method=response)
+           for name, (metric, response) in _NAMED.items()}
 
 
-def _user_loss_metric(y_true, y_pred, *, sample_weight=None, loss=None):
-    """Mean of a user-defined loss: on ``predict`` (regression, identity link assumed)
-    or on decision values with labels encoded as -1/+1 (classification)."""
-    if loss.is_classifier:
-        return M._margin_metric(loss, y_true, y_pred, sample_weight, None)
-    return M._pointwise(loss, y_true, y_pred, sample_weight)
+def _metric(loss):
+    """``(metric, params)`` that score ``loss``: the metric it names, with its parameters
+    (``delta``, ``quantile``, ...), or :func:`~sklearn_losses.metrics.mean_loss` of the
+    loss itself for a loss that names none (its own class does not set ``metric``)."""
+    if "metric" in type(loss).__dict__ and loss.metric is not None:
+        return getattr(M, loss.metric), loss.get_params()
+    return M.mean_loss, {"loss": loss}
+
+
+def _takes_labels(metric):
+    return "labels" in inspect.signature(metric).parameters
 
 
 def make_loss_scorer(loss, **params):
@@ -97,13 +85,9 @@ def make_loss_scorer(loss, **params):
     else:
         raise TypeError(f"loss must be a loss name or a Loss object; got {type(loss).__name__}.")
     loss.validate()
-    if loss.name in _LOSS_METRICS and type(loss) is LOSSES[loss.name]:
-        metric, response = _LOSS_METRICS[loss.name]
-        return make_scorer(metric, greater_is_better=False, response_method=response,
-                           **loss.get_params())
-    response = "decision_function" if loss.is_classifier else "predict"
-    return make_scorer(_user_loss_metric, greater_is_better=False, response_method=response,
-                       loss=loss)
+    metric, kwargs = _metric(loss)
+    return make_scorer(metric, greater_is_better=False, response_method=loss.response_method,
+                       **kwargs)
 
 
 def get_scorer(scoring):
@@ -136,40 +120,69 @@ def loss_scorer(estimator):
     return make_loss_scorer(loss)
 
 
-def _held_out_scorer(model, loss, y_true):
+def fold_scorer(scoring, model, loss, X_test, y_test, sample_weight=None):
+    """``score(fitted)`` of a cross-validation path's model on its held-out fold.
+
+    ``scoring=None`` is the loss's own scorer, computed from the raw scores
+    (:func:`held_out_scorer`) where it can be; a name of ours is built with the training
+    fold's classes as ``labels`` (a held-out fold may show only some of them); any other
+    scorer is called as ``GridSearchCV`` calls it. ``sample_weight`` (the held-out
+    fold's) weights the score wherever the scorer's metric takes weights, as
+    ``LassoCV`` and ``LogisticRegressionCV`` weight theirs: a weight then counts as that
+    many repeated samples. ``model`` is the path's estimator after its ``_prepare``.
+    """
+    classes = (model.classes_ if getattr(model, "classes_", None) is not None
+               and not model.multilabel_ else None)
+    if scoring is None:
+        from_raw = held_out_scorer(model, loss, y_test, sample_weight)
+        if from_raw is not None:
+            return lambda fitted: from_raw(fitted._raw(X_test))
+        scorer = loss_scorer(model)
+    elif isinstance(scoring, str) and scoring in _NAMED and classes is not None \
+            and _takes_labels(_NAMED[scoring][0]):
+        metric, response = _NAMED[scoring]
+        scorer = make_scorer(metric, greater_is_better=False, response_method=response,
+                             labels=classes)
+    else:
+        scorer = get_scorer(scoring)
+    weights = ({"sample_weight": sample_weight}
+               if sample_weight is not None and scorer_takes_sample_weight(scorer) else {})
+    return lambda fitted: scorer(fitted, X_test, y_test, **weights)
+
+
+def held_out_scorer(model, loss, y_true, sample_weight=None):
     """:func:`loss_scorer` on one held-out fold, as a function of the raw scores.
 
-    A cross-validation path scores every alpha on the same fold: the targets are encoded
-    here once, and each call computes only what the scorer's metric computes per sample
-    (same formulas, so the values agree to rounding) from ``raw = X_test @ coef_.T +
-    intercept_`` of shape ``(n_samples, n_outputs)``. ``model`` is the path's estimator
-    after its ``_prepare`` (``classes_`` set for a classifier). Returns ``None`` where
-    only the scorer itself knows: a loss of one's own, Poisson (scored on the log link's
-    inverse by scikit-learn), multi-label targets, and a held-out fold whose labels are
-    not exactly the training classes (the metrics infer the classes from ``y_true``).
+    A cross-validation path scores every alpha on the same fold: each call computes the
+    loss's metric straight from ``raw = X_test @ coef_.T + intercept_`` (shape
+    ``(n_samples, n_outputs)``), the response the scorer would ask for (predictions,
+    probabilities or decision values) derived from it by the loss, without the
+    estimator's per-call checks. A classifier's metric gets the training fold's classes
+    as ``labels``, so a held-out fold of one class is scored as such; a label the
+    training fold has not seen cannot be scored (``ValueError``). ``None`` for
+    multi-label targets (the scorer itself is used).
     """
-    if type(loss) is not LOSSES.get(loss.name) or loss.name == "poisson":
-        return None
-    if not loss.is_classifier:
-        y = np.asarray(y_true, dtype=float)
-        # mean_squared_error is twice the training loss (exactly: a factor of 2)
-        factor = 2.0 if loss.name == "squared_error" else 1.0
-        return lambda raw: -M._mean(factor * loss.loss(y, raw.reshape(y.shape)), None)
-    classes = model.classes_
-    if model.multilabel_ or not np.array_equal(np.unique(y_true), classes):
-        return None
-    y_true = np.asarray(y_true)
-    if len(classes) == 2:
-        positive = (y_true == classes[1]).astype(float)
-        if loss.name == "log_loss":  # cross_entropy: clipped probabilities
-            return lambda raw: -M._mean(M._binary_cross_entropy_values(
-                positive, loss.predict_proba(raw[:, 0])), None)
-        return lambda raw: -M._mean(M._margin_values(loss, 2.0 * positive - 1.0, raw[:, 0]),
-                                    None)
-    if loss.name == "log_loss":  # multinomial: sklearn.metrics.log_loss of the softmax,
-        # which clips to [eps, 1 - eps]
-        picked = (np.arange(len(y_true)), np.searchsorted(classes, y_true))
-        return lambda raw: float(np.mean(np.log(np.clip(loss.predict_proba(raw)[picked],
-                                                        M._EPS, 1 - M._EPS))))
-    y_pm = np.where(y_true[:, None] == classes[None, :], 1.0, -1.0)  # one-vs-rest
-    return lambda raw: -M._mean(M._margin_values(loss, y_pm, raw), None)
+    metric, params = _metric(loss)
+    if loss.is_classifier:
+        if model.multilabel_:
+            return None
+        unseen = np.setdiff1d(y_true, model.classes_)
+        if unseen.size:
+            raise ValueError(
+                f"A held-out fold holds labels its training fold does not: "
+                f"{unseen.tolist()[:10]}; the model cannot score them. Use stratified "
+                "folds (StratifiedKFold), the default for an integer cv.")
+        if _takes_labels(metric):
+            params = {**params, "labels": model.classes_}
+    shape = np.shape(y_true)
+
+    def score(raw):
+        if not loss.is_classifier:
+            return -metric(y_true, loss.inverse_link(raw.reshape(shape)),
+                           sample_weight=sample_weight, **params)
+        values = raw[:, 0] if raw.shape[1] == 1 else raw
+        if loss.response_method == "predict_proba":
+            values = loss.predict_proba(values)
+        return -metric(y_true, values, sample_weight=sample_weight, **params)
+
+    return score

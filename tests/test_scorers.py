@@ -22,7 +22,7 @@ from sklearn_losses import (
 )
 from sklearn_losses import metrics as M
 from sklearn_losses.losses import LOSSES
-from sklearn_losses.scorers import _held_out_scorer
+from sklearn_losses.scorers import held_out_scorer
 
 
 @pytest.fixture(scope="module")
@@ -129,19 +129,25 @@ def _held_out_cases(name):
 
 @pytest.mark.parametrize("name", sorted(LOSSES))
 def test_held_out_scorer_equals_the_loss_scorer(name):
-    """The CV estimators' shortcut computes the loss scorer from raw scores."""
+    """The CV estimators' shortcut computes the loss scorer from raw scores, weighted."""
     for model, X_test, y_test in _held_out_cases(name):
-        from_raw = _held_out_scorer(model, model.loss_, y_test)
-        if name == "poisson":
-            assert from_raw is None
-            continue
-        expected = loss_scorer(model)(model, X_test, y_test)
-        assert from_raw(model._raw(X_test)) == pytest.approx(expected, rel=1e-12)
-    # a fold without one of the classes, or with a class the model has not seen, is left
-    # to the scorer itself
+        sw = np.random.default_rng(0).uniform(0.2, 3.0, len(y_test))
+        for weights in (None, sw):
+            from_raw = held_out_scorer(model, model.loss_, y_test, weights)
+            expected = loss_scorer(model)(model, X_test, y_test, sample_weight=weights)
+            assert from_raw(model._raw(X_test)) == pytest.approx(expected, rel=1e-12)
     if LOSSES[name].is_classifier:
-        assert _held_out_scorer(model, model.loss_, y_test[y_test != 0]) is None
-        assert _held_out_scorer(model, model.loss_, np.append(y_test, 7)) is None
+        # a fold of one class is scored against the training classes, as the scorer
+        # with labels= scores it; a class the model has not seen cannot be scored
+        one = y_test == y_test[0]
+        score = held_out_scorer(model, model.loss_, y_test[one])(model._raw(X_test[one]))
+        metric = getattr(M, model.loss_.metric)
+        response = getattr(model, model.loss_.response_method)(X_test[one])
+        if response.ndim == 2 and response.shape[1] == 2:
+            response = response[:, 1]
+        assert score == pytest.approx(-metric(y_test[one], response, labels=model.classes_))
+        with pytest.raises(ValueError, match="labels its training fold does not: \\[7\\]"):
+            held_out_scorer(model, model.loss_, np.append(y_test, 7))
 
 
 def test_user_loss_is_scored_with_its_own_formula(diabetes):
