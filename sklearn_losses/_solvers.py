@@ -69,6 +69,8 @@ class FitResult:
     n_iter: int
     converged: bool
     message: str
+    # what the ConvergenceWarning advises when not converged
+    advice: str = "Try a larger max_iter, standardised features, or a larger tol."
 
 
 def choose_solver(loss, l2, solver):
@@ -320,15 +322,35 @@ def solve(loss, X, y, sample_weight, *, l1, l2, fit_intercept, positive, solver,
                       + coef_init @ offset)
             result = _dispatch(loss, obj, cache, solver, l1, l2, positive, coef_init, b_init,
                                scales.gtol(tol), tol, scales.floor, max_iter, verbose)
+            if (l1 == 0 and l2 == 0 and getattr(loss, "infimum_at_infinity", False)
+                    and _separated(obj.y, obj.raw(result.coef, result.intercept),
+                                   obj.sample_weight)):
+                result.converged = False
+                result.message = (
+                    "the classes are separable, so without a penalty the loss has no "
+                    "minimum: it falls towards 0 as the coefficients grow, and the fit "
+                    "stopped where its gradient met the tolerance (probabilities of 0 and "
+                    "1).")
+                result.advice = "Add a penalty (penalty='l2') for a finite optimum."
     result.intercept = result.intercept - result.coef @ offset
     if not result.converged:
         warnings.warn(
-            f"The {solver!r} solver did not converge: {result.message} Try a larger "
-            "max_iter, standardised features, or a larger tol.",
+            f"The {solver!r} solver did not converge: {result.message} {result.advice}",
             ConvergenceWarning,
             stacklevel=3,
         )
     return result
+
+
+def _separated(y, raw, sample_weight):
+    """Whether the raw scores classify every weighted sample correctly with a positive
+    margin (labels -1 / +1, or one-hot rows against one column of scores per class)."""
+    weighted = sample_weight > 0
+    if raw.ndim == 1:
+        return bool(np.all(y[weighted] * raw[weighted] > 0))
+    true = np.einsum("ij,ij->i", y, raw)
+    other = np.where(y > 0, -np.inf, raw).max(axis=1)
+    return bool(np.all(true[weighted] > other[weighted]))
 
 
 def _dispatch(loss, obj, cache, solver, l1, l2, positive, coef_init, b_init, gtol, tol,
@@ -1725,11 +1747,16 @@ def _crossover(loss, obj, l1, l2, positive, W, b, width, gtol, max_rounds=8,
     kappa = _kink_scale(beta[s > 0], s[s > 0])
     tiny = 1e-10 * (kappa + np.abs(beta))
     n_b = int(obj.fit_intercept)
+    stored = X.nnz if sp.issparse(X) else X.size
     for _ in range(max_rounds):
         rows, kinks = np.nonzero(side == 0)
         cols = np.flatnonzero(free)
         m, k = len(rows), len(cols)
-        if 2 * (k + n_b) > max_size:
+        # the systems solved: (w_F, b) from the on-kink rows (k + 1 unknowns) when they
+        # can fix it, else the SVM dual's m + 1 with an L2 part; the on-kink rows of X_F
+        # (m x k, dense) are held in either case, at most twice the entries X stores
+        dual = l2 > 0 and m < k + n_b
+        if (not dual and 2 * (k + n_b) > max_size) or m * (k + n_b) > 2 * stored + 10**6:
             return None
         g_fixed = left + np.sum(jump * (side > 0), axis=1)
         D = s[rows] * jump[rows, kinks]

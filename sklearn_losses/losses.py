@@ -428,6 +428,9 @@ class ClassificationLoss(Loss):
     response_method = "decision_function"
     has_proba = False
     multinomial = False
+    # True for a loss that only tends to 0 as every margin grows (log loss): without a
+    # penalty, classes that a hyperplane separates have no optimum (see the solver)
+    infimum_at_infinity = False
     # ``raw`` is the data, not routed metadata: no set_predict_proba_request.
     __metadata_request__predict_proba = {"raw": UNUSED}
     __metadata_request__predict_log_proba = {"raw": UNUSED}
@@ -452,6 +455,7 @@ class LogLoss(ClassificationLoss):
     response_method = "predict_proba"
     has_proba = True
     multinomial = True
+    infimum_at_infinity = True
 
     def loss(self, y, raw):
         if raw.ndim == 2:
