@@ -249,9 +249,22 @@ def _weighted_gradient_at_zero(loss, y, s, fit_intercept, n_outputs, b0):
         room = np.sum(s[:, None] * jump * at)
         if room > 0:
             g = g + np.sum(jump * at, axis=1) * np.clip(-np.dot(s, g) / room, 0.0, 1.0)
-    magnitude = np.abs(y) + np.abs(g) + np.abs(loss.inverse_link(raw))
-    magnitude = magnitude.reshape(n, -1).sum(axis=1)
+    magnitude = _gradient_magnitude(loss, y, raw, g).reshape(n, -1).sum(axis=1)
     return g * (s if g.ndim == 1 else s[:, None]), magnitude
+
+
+def _gradient_magnitude(loss, y, raw, g):
+    """What the rounding of each sample's gradient ``g`` is relative to: ``|g|``, the
+    rounding of ``raw`` carried through the loss's curvature ``h`` (``h |raw|``), and the
+    target it is compared with (``|y|``). A piecewise-linear loss's slopes are exact
+    (``h = 0`` off its kinks, and ``y`` only decides which slope); a loss that gives no
+    curvature counts ``|raw|`` whole."""
+    if loss.piecewise_linear:
+        return np.abs(g)
+    h = loss.hessian(y, raw)
+    if h is None or np.ndim(h) != np.ndim(raw):  # unknown, or per-sample matrices
+        h = 1.0
+    return np.abs(g) + np.abs(h) * np.abs(raw) + np.abs(y)
 
 
 @contextmanager
@@ -333,6 +346,12 @@ def solve(loss, X, y, sample_weight, *, l1, l2, fit_intercept, positive, solver,
                     "1).")
                 result.advice = "Add a penalty (penalty='l2') for a finite optimum."
     result.intercept = result.intercept - result.coef @ offset
+    if n_outputs > 1 and l1 == 0 and l2 == 0:
+        # the softmax's scores are only defined up to a common shift per sample: without
+        # a penalty, the optimum is a line; the one whose coefficients and intercepts
+        # sum to 0 over the classes (an L2 part picks it too) is returned
+        result.coef = result.coef - result.coef.mean(axis=0)
+        result.intercept = result.intercept - result.intercept.mean()
     if not result.converged:
         warnings.warn(
             f"The {solver!r} solver did not converge: {result.message} {result.advice}",
@@ -394,9 +413,12 @@ def _dispatch(loss, obj, cache, solver, l1, l2, positive, coef_init, b_init, gto
     elif solver == "lbfgs":
         curvature = None
         if l1 == 0 and not positive and _p_by_p_pays(n, p):
-            if "curvature" not in cache:
-                cache["curvature"] = _curvature(loss, obj, b_zero)
-            curvature = cache["curvature"]
+            # without an L2 part, in standardised units (exact, and free of the columns'
+            # units); with one, in X's own (where an L2 part is isotropic, see _Rotation)
+            key = ("curvature", l2 == 0)
+            if key not in cache:
+                cache[key] = _curvature(loss, obj, b_zero, standardised=l2 == 0)
+            curvature = cache[key]
         if bounded and (p >= _COLUMNS_MIN_FEATURES or n * p >= _COLUMNS_MIN_SIZE):
             # a cold start's gradient is the one at w = 0 the scales computed
             result = _lbfgs_columns(obj, l1, l2, positive, coef_init, b_init, gtol, max_iter,
@@ -409,7 +431,7 @@ def _dispatch(loss, obj, cache, solver, l1, l2, positive, coef_init, b_init, gto
         result = _highs(loss, obj, l1, positive, tol, max_iter)
     else:
         result = _smoothing(loss, obj, l1, l2, positive, coef_init, b_init, gtol, tol,
-                            max_iter, verbose)
+                            max_iter, verbose, scale=scales.scale)
         if not result.converged and l2 == 0:
             # A degenerate LP can defeat the crossover: HiGHS solves it exactly.
             result = _highs(loss, obj, l1, positive, tol, max_iter)
@@ -445,11 +467,16 @@ def _zero_is_optimal(g0, db0, l1, positive, col_scale, gtol):
 # ----------------------------------------------------------------------------- L-BFGS-B
 
 
-def _curvature(loss, obj, b0):
+def _curvature(loss, obj, b0, standardised=False):
     """The data term's Hessian in ``W`` at the cold start ``(0, b0)``, for L-BFGS-B's
     preconditioner, as the eigendecompositions ``(U, mu, Q, lam)`` of a Kronecker
-    product ``A (x) C`` (outputs x features), and the intercepts' curvature (of one
-    output; the mean of the diagonal of their Hessian for several).
+    product ``A (x) C`` (outputs x features), the intercepts' curvature (of one
+    output; the mean of the diagonal of their Hessian for several), and the units of
+    ``C``: with ``standardised``, ``C`` is the Hessian in the coefficients of
+    standardised columns (``W * col_scale``) and the units are ``col_scale``, else 1.
+    Standardised, the eigendecomposition resolves columns of any units (in X's own, a
+    column in units of 1e-12 has eigenvalues of 1e-24 next to 1, below what it can
+    resolve).
 
     One output: ``A = 1`` and ``C = sum_i s_i l''(y_i, b0) (x_i - offset)(x_i -
     offset)^T``. Several (multinomial): the raw prediction is the same for every sample at
@@ -462,6 +489,7 @@ def _curvature(loss, obj, b0):
     flat direction), so the preconditioner is definite for every alpha; one
     decomposition serves a whole path.
     """
+    units = obj.col_scale if standardised else np.ones(obj.X.shape[1])
     n, k = obj.X.shape[0], obj.n_outputs
     s = obj.sample_weight
     if k == 1:
@@ -483,6 +511,7 @@ def _curvature(loss, obj, b0):
         # alike in every class
         intercept = np.full(k, np.trace(A) / k)
         A, C = A / np.sum(s), centred_gram(obj.X, s, obj.offset)
+    C /= np.outer(units, units)
     parts = []
     for M in (A, C):
         eig, vectors = linalg.eigh(M, check_finite=False)
@@ -490,45 +519,50 @@ def _curvature(loss, obj, b0):
         if not top > 0:
             return None  # constant columns
         parts += [vectors, np.maximum(eig, 1e-10 * top)]
-    return tuple(parts) + (np.maximum(intercept, 1e-10 * intercept.max()),)
+    return tuple(parts) + (np.maximum(intercept, 1e-10 * intercept.max()), units)
 
 
 class _Rotation:
-    """The change of variables ``W = U (V / R) Q^T``, ``R = sqrt(mu lam^T + l2)``, in which
-    the curvature ``A (x) C`` of :func:`_curvature` plus ``l2 I`` is the identity, and
-    ``b = c / intercept_scale`` with the square root of the intercept's curvature (its
-    diagonal), so that the intercept is in the same units (a Poisson model of large
-    counts has a curvature of their size: unscaled, the intercept's direction
-    dominated L-BFGS-B's steps and its line search failed)."""
+    """The change of variables ``W * units = U (V / R) Q^T``, ``R = sqrt(mu lam^T + l2)``,
+    in which the curvature ``A (x) C`` of :func:`_curvature` (in the coefficients of
+    columns in ``units``) plus ``l2 I`` is the identity (an L2 part is isotropic only in
+    X's own units, so standardised ``units`` come with ``l2 = 0``), and ``b = c /
+    intercept_scale`` with the square root of the intercept's curvature (its diagonal),
+    so that the intercept is in the same units (a Poisson model of large counts has a
+    curvature of their size: unscaled, the intercept's direction dominated L-BFGS-B's
+    steps and its line search failed)."""
 
     def __init__(self, curvature, l2, col_scale):
-        self.U, mu, self.Q, lam, intercept = curvature
+        self.U, mu, self.Q, lam, intercept, self.units = curvature
         self.R = np.sqrt(np.outer(mu, lam) + l2)
         self.intercept_scale = np.sqrt(intercept)
-        # dW = U (R * dV) Q^T: |dW / col_scale| is at most (|U| R |Q|^T) / col_scale times
-        # the largest |dV|, L-BFGS-B's measure
-        self.unit = ((np.abs(self.U) @ self.R @ np.abs(self.Q).T) / col_scale).ravel()
+        # dW = U (R * dV) Q^T / units: |dW / col_scale| is at most (|U| R |Q|^T) / (units
+        # col_scale) times the largest |dV|, L-BFGS-B's measure
+        self.unit = ((np.abs(self.U) @ self.R @ np.abs(self.Q).T)
+                     / (self.units * col_scale)).ravel()
 
     def to_v(self, W):
-        return (self.U.T @ W @ self.Q * self.R).ravel()
+        return (self.U.T @ (W * self.units) @ self.Q * self.R).ravel()
 
     def to_w(self, v):
-        return self.U @ (v.reshape(self.R.shape) / self.R) @ self.Q.T
+        return self.U @ (v.reshape(self.R.shape) / self.R) @ self.Q.T / self.units
 
     def gradient_v(self, dW):
-        return (self.U.T @ dW @ self.Q / self.R).ravel()
+        return (self.U.T @ (dW / self.units) @ self.Q / self.R).ravel()
 
     def gradient_w(self, dv):
-        return (self.U @ (dv.reshape(self.R.shape) * self.R) @ self.Q.T).ravel()
+        return (self.U @ (dv.reshape(self.R.shape) * self.R) @ self.Q.T * self.units).ravel()
 
 
 class _Packing:
     """L-BFGS-B variables ``z = [V+, V-, b]`` and the penalised objective on ``z``.
 
-    ``V = W * scale`` with ``scale = sqrt(col_scale**2 + l2)``: a diagonal
-    preconditioner, about the square root of each coefficient's curvature: the data
-    term's (``col_scale`` = the columns' weighted standard deviations, see
-    ``LinearObjective``, for a loss of unit curvature) plus the L2 term's. Features in very
+    ``V = W * scale`` with ``scale = sqrt(col_scale**2 + l2 / loss_curvature)``: a
+    diagonal preconditioner, about the square root of each coefficient's curvature (up to
+    a common factor): the data term's (``col_scale`` = the columns' weighted standard
+    deviations, see ``LinearObjective``, times the loss's typical second derivative,
+    ``loss_curvature``: 1 for squared error in any units, about 1 / kappa for the smoothed
+    kinks of a piecewise-linear loss in the units kappa of y) plus the L2 term's. Features in very
     different units (1e-6 next to 1e6) converge together, and so do strongly penalised
     ones (measured: log loss + L2 at 100 x alpha_max, 37 iterations with the column
     scales alone, 10 with the L2 term). ``V-`` exists only for an L1 part without
@@ -548,12 +582,12 @@ class _Packing:
     entries to that measure.
     """
 
-    def __init__(self, obj, l1, l2, positive, n_features, curvature=None):
+    def __init__(self, obj, l1, l2, positive, n_features, curvature=None, loss_curvature=1.0):
         self.obj, self.l1, self.l2 = obj, l1, l2
         self.shape = (obj.n_outputs, n_features)
         self.m = obj.n_outputs * n_features
         col_scale = np.tile(obj.col_scale, obj.n_outputs)
-        self.scale = np.sqrt(col_scale**2 + l2)
+        self.scale = np.sqrt(col_scale**2 + l2 / loss_curvature)
         self.bounded = l1 > 0 or positive
         self.split = l1 > 0 and not positive
         self.n_blocks = 2 if self.split else 1
@@ -633,7 +667,7 @@ class _Packing:
 
 
 def _lbfgs(obj, l1, l2, positive, W0, b0, gtol, max_iter, verbose, floor=None,
-           max_restarts=5, curvature=None):
+           max_restarts=5, curvature=None, loss_curvature=1.0, unit=1.0):
     """L-BFGS-B until the projected gradient is below ``gtol``.
 
     ``ftol=0`` disables the relative-reduction stop, which ends split-L1 problems early
@@ -651,32 +685,39 @@ def _lbfgs(obj, l1, l2, positive, W0, b0, gtol, max_iter, verbose, floor=None,
     unless its gradient is shorter than 1 (then the gradient step, as a warm start): a
     unit step moves the prediction further than the curvature there allows (a Poisson
     model of tiny counts overflows). A gradient of rounding size never comes here: the
-    caller returns ``w = 0`` for it (:class:`Scales`).
+    caller returns ``w = 0`` for it (:class:`Scales`). Without the rotation, the
+    variables are measured in ``unit`` (the scale of the predictions, when the loss makes
+    it the coefficients' scale: a piecewise-linear loss's kinks in y's units), so that
+    the first trial step is neither 1e12 times too long nor too short.
     """
-    pk = _Packing(obj, l1, l2, positive, W0.shape[1], curvature)
+    pk = _Packing(obj, l1, l2, positive, W0.shape[1], curvature, loss_curvature)
     z = pk.pack(W0, b0)
-    step, first = 1.0, None
+    step, first = unit, None
     if pk.rotation is not None:
         value, grad = pk.fun(z)
         norm = float(np.linalg.norm(grad))
         step = (norm if np.any(W0) else min(norm, 1.0)) or 1.0
-        first = (z / step, value, grad * step)
+        first = (z / step, value / step, grad)
 
-    def fun(u):  # L-BFGS-B's variables: u = z / step
+    # L-BFGS-B's variables u = z / step and objective F / step: its gradient in u is
+    # F's in z. (L-BFGS-B caps a bounded variable's projected gradient at its distance
+    # to the bound; with the objective unscaled, a problem in units of 1e12 compared
+    # distances of 1 with gradients of 1e12 and stopped at once.)
+    def fun(u):
         nonlocal first
         if first is not None:  # only L-BFGS-B's first call can be at the start
             start, first = first, None
             if np.array_equal(u, start[0]):
                 return start[1], start[2]
         value, grad = pk.fun(u * step)
-        return value, grad * step
+        return value / step, grad
 
     n_iter, previous = 0, np.inf
     for _ in range(max_restarts + 1):
         res = minimize(
             fun, z / step, jac=True, method="L-BFGS-B", bounds=pk.bounds,
             options={"maxiter": max_iter - n_iter, "maxfun": 2 * max_iter + 20,
-                     "ftol": 0.0, "gtol": step * gtol / np.max(pk.unit, initial=1.0),
+                     "ftol": 0.0, "gtol": gtol / np.max(pk.unit, initial=1.0),
                      "maxcor": 20, "maxls": 40},
         )
         n_iter += res.nit
@@ -684,7 +725,7 @@ def _lbfgs(obj, l1, l2, positive, W0, b0, gtol, max_iter, verbose, floor=None,
         stalled = bool(np.isfinite(previous)
                        and res.fun >= previous - 10 * np.finfo(float).eps * abs(previous))
         previous, z = res.fun, res.x * step
-        violation = pk.projected_gradient(z, res.jac / step)
+        violation = pk.projected_gradient(z, res.jac)
         message = (f"{res.message} (largest KKT violation {violation:.3g}, "
                    f"tolerance {gtol:.3g}, {n_iter} iterations).")
         if verbose:
@@ -743,9 +784,12 @@ def _newton_polish(obj, l1, l2, positive, W, b, gtol, max_steps=4):
         return None
     U = np.flatnonzero(free.any(axis=0))
     XU = gather_columns(X, U)
-    XU = (XU.toarray() if hasattr(XU, "multiply") else XU) - obj.offset[U]
+    # standardised columns: the steps are taken for W * col_scale, so that columns in
+    # any units make a well-scaled Hessian
+    XU = ((XU.toarray() if hasattr(XU, "multiply") else XU) - obj.offset[U]) / obj.col_scale[U]
     # each output's free coefficients as columns of XU, and the intercepts last
     blocks = [np.flatnonzero(free[c, U]) for c in range(k)]
+    unit = np.concatenate([obj.col_scale[U][a] for a in blocks])
     size = sum(len(a) for a in blocks)
     n_b = k if obj.fit_intercept else 0
     starts = np.cumsum([0] + [len(a) for a in blocks])
@@ -774,18 +818,18 @@ def _newton_polish(obj, l1, l2, positive, W, b, gtol, max_steps=4):
                 if n_b:
                     H[size + c, cols] = H[cols, size + c] = weighted.sum(axis=0)
                     H[size + c, size + d] = sh[:, c, d].sum()
-        H[np.arange(size), np.arange(size)] += l2
+        H[np.arange(size), np.arange(size)] += l2 / unit**2
         if n_b > 1:
             # the softmax's intercepts are only defined up to a common shift, whose
             # curvature is 0 to rounding: give it some, so that the step keeps their sum
             # (their gradient sums to 0) instead of dividing rounding by rounding
             H[size:, size:] += np.trace(H[size:, size:]) / n_b
-        rhs = np.concatenate([G[free] + l1 * sigma, db[:n_b]])
+        rhs = np.concatenate([(G[free] + l1 * sigma) / unit, db[:n_b]])
         step = _solve_spd(H, -rhs)
         if step is None:
             step = linalg.lstsq(H, -rhs)[0]
         W_new, b_new = W.copy(), b.copy()
-        W_new[free] += step[:size]
+        W_new[free] += step[:size] / unit
         b_new[:n_b] += step[size:]
         if bounded and np.any(np.sign(W_new[free]) != sigma):
             break
@@ -929,8 +973,9 @@ def _normal_equations(gram, l2):
     """
     A = gram.matrix() + l2 * np.eye(len(gram.c))
     w = _solve_spd(A, gram.c)
-    if w is None:
-        w = linalg.lstsq(A, gram.c)[0]
+    if w is None:  # the minimum norm for standardised columns: free of their units
+        d = _unit_diagonal(A)
+        w = linalg.lstsq(A / np.outer(d, d), gram.c / d)[0] / d
     return FitResult(w[None, :], np.array([gram.y_bar]), 1, True,
                      "solved the normal equations.")
 
@@ -973,13 +1018,23 @@ def _first_normal_equations(X, y, sample_weight, fit_intercept, normalizer, l2, 
 def _solve_spd(A, rhs):
     """``A^{-1} rhs`` for a symmetric positive definite ``A`` by Cholesky; ``None`` if it
     is singular to working precision (the factor's diagonal spans more than 1e7, i.e. a
-    condition number beyond about 1e14). LAPACK's ``potrf``/``potrs`` directly: the
-    small systems of a regularisation path pay 10 us a solve for ``cho_factor``'s
-    wrappers, several times the arithmetic (measured here at 20 x 20)."""
+    condition number beyond about 1e14). The system is first scaled to a unit diagonal
+    (:func:`_unit_diagonal`), so that variables in different units (a column in units of
+    1e-12 next to one in units of 1) are not taken for collinear ones. LAPACK's
+    ``potrf``/``potrs`` directly: the small systems of a regularisation path would pay
+    ``cho_factor``'s wrappers several times the arithmetic."""
     if len(A) == 0:
         return np.zeros_like(rhs, dtype=float)
-    factor = _cholesky(A)
-    return None if factor is None else lapack.dpotrs(factor, rhs)[0]
+    d = _unit_diagonal(A)
+    factor = _cholesky(A / np.outer(d, d))
+    return None if factor is None else lapack.dpotrs(factor, rhs / d)[0] / d
+
+
+def _unit_diagonal(A):
+    """``d`` with ``A / (d d^T)`` of unit diagonal (1 where the diagonal is 0)."""
+    d = np.sqrt(np.maximum(A.diagonal(), 0.0))
+    d[d == 0] = 1.0
+    return d
 
 
 def _cholesky(A):
@@ -1325,11 +1380,16 @@ def _split_nnls(sub, l1, l2, positive, signs=None, gtol=None):
     else:
         H, rhs = np.block([[G, -G], [-G, G]]), np.concatenate([c - l1, -c - l1])
     H.flat[:: len(H) + 1] += l2
+    # variables scaled to a unit diagonal (x >= 0 stays x >= 0): free of the columns'
+    # units (see _solve_spd)
+    unit = _unit_diagonal(H)
+    H /= np.outer(unit, unit)
+    rhs = rhs / unit
     # LAPACK directly: scipy.linalg's wrappers cost more than these small factorisations
     R = _cholesky(H) if signs is not None or positive else None  # (split: singular)
     exact = R is not None
     if not exact:
-        H.flat[:: len(H) + 1] += 1e-10 * G.diagonal().max(initial=0.0)
+        H.flat[:: len(H) + 1] += 1e-10
         R, info = lapack.dpotrf(H, lower=False, clean=True)
         if info != 0:
             return None
@@ -1338,6 +1398,7 @@ def _split_nnls(sub, l1, l2, positive, signs=None, gtol=None):
         x, _ = nnls(R, d)
     except (RuntimeError, ValueError):
         return None
+    x = x / unit
     if signs is not None:
         w = signs * x
         if gtol is not None:
@@ -1580,7 +1641,7 @@ def _kink_scale(beta, s):
 
 
 def _smoothing(loss, obj, l1, l2, positive, W0, b0, gtol, tol, max_iter, verbose,
-               shrink=10.0, max_stages=14):
+               scale=None, shrink=10.0, max_stages=14):
     """Smoothing continuation for a piecewise-linear loss, finished by a crossover.
 
     Each stage replaces every kink by a quadratic of half-width ``width`` (the smoothed
@@ -1595,7 +1656,10 @@ def _smoothing(loss, obj, l1, l2, positive, W0, b0, gtol, tol, max_iter, verbose
     upper bound exceeding the true one by at most ``width * sum_i s_i sum_k j_ik / 4``)
     certifies a relative gap below ``tol``, or when a stage moves the true objective by
     less than ``tol / 10`` (relative). ``max_iter`` bounds each stage's L-BFGS-B run.
+    ``scale`` is the gradient scale ``gtol`` is relative to (:class:`Scales`; ``gtol /
+    tol`` by default): early stages stop at a share of it.
     """
+    scale = gtol / tol if scale is None else scale
     W, b = W0.astype(float), b0.astype(float)
     raw = obj.raw(W, b)
     beta, jump = loss.kinks(obj.y)
@@ -1641,7 +1705,7 @@ def _smoothing(loss, obj, l1, l2, positive, W0, b0, gtol, tol, max_iter, verbose
             offset=obj.offset, col_scale=obj.col_scale,
         )
         # Early stages only need to find the samples near kinks, not a precise optimum.
-        stage_gtol = max(gtol, 1e-2 * (width / kappa) * gtol / tol)
+        stage_gtol = max(gtol, 1e-2 * (width / kappa) * scale)
         res = None
         # Newton pays when its Hessian (p^2 per sample near a kink) costs less than the
         # L-BFGS-B evaluations it saves: it needs a tenth of their iterations or fewer in
@@ -1660,7 +1724,8 @@ def _smoothing(loss, obj, l1, l2, positive, W0, b0, gtol, tol, max_iter, verbose
             if res is not None and np.all(np.isfinite(res.coef)):
                 n_iter += res.n_iter
                 W, b = res.coef, res.intercept  # L-BFGS-B goes on from where it stopped
-            res = _lbfgs(smoothed, l1, l2, positive, W, b, stage_gtol, max_iter, 0)
+            res = _lbfgs(smoothed, l1, l2, positive, W, b, stage_gtol, max_iter, 0,
+                         loss_curvature=1.0 / kappa, unit=kappa)
         n_iter += res.n_iter
         W, b = res.coef, res.intercept
         raw = obj.raw(W, b)  # one X w per stage: the objective and the band LP's test
@@ -1730,9 +1795,10 @@ def _crossover(loss, obj, l1, l2, positive, W, b, width, gtol, max_rounds=8,
     the test suite and benchmarks, the guesses that settled did so within 7 rounds; one
     from too wide a smoothing wanders, and smoothing should go on instead).
 
-    The systems are solved for the coefficients of standardised features
-    (``w_F * col_scale``), so that ranks and residuals are judged free of the columns'
-    units, and predictions are compared relative to the kinks' scale (the units of y).
+    The systems are solved for the coefficients of standardised features and the
+    intercept in the kinks' scale (``(w_F * col_scale, b) / kappa``, the units of y), so
+    that ranks, residuals and tolerances are free of the columns' and the target's
+    units.
     """
     X, y, s = obj.X, obj.y, obj.sample_weight
     n_features = X.shape[1]
@@ -1767,10 +1833,11 @@ def _crossover(loss, obj, l1, l2, positive, W, b, width, gtol, max_rounds=8,
             part = rows[start: start + 256]
             B[start: start + 256, :k] = (X[part][:, cols].toarray() if sp.issparse(X)
                                          else X[np.ix_(part, cols)])
-        # standardised features: (w_F * col_scale, b) are the unknowns, the L2 part on
-        # them is l2 / col_scale**2
+        # standardised features: (w_F * col_scale, b) / kappa are the unknowns, the L2
+        # part on them is l2 kappa / col_scale**2 and the on-kink targets beta / kappa
         unit = np.concatenate([obj.col_scale[cols], np.ones(n_b)])
-        l2_F = l2 / unit[:k] ** 2 if l2 > 0 else None
+        l2_F = l2 * kappa / unit[:k] ** 2 if l2 > 0 else None
+        target = beta[rows, kinks] / kappa
         B[:, :k] -= obj.offset[cols]
         B /= unit
         r_fixed = obj.coef_gradient(s * g_fixed)[0]
@@ -1779,9 +1846,8 @@ def _crossover(loss, obj, l1, l2, positive, W, b, width, gtol, max_rounds=8,
                                if n_b else [-l1 * sigma[cols] - r_fixed[cols]]) / unit
         wb, rank, determined = None, 0, False
         if m >= k + n_b and m > 0:
-            wb, rank, determined = _on_kink_solution(B, beta[rows, kinks], l2_F, k, rhs_s)
-        if determined and not np.allclose(B @ wb, beta[rows, kinks], rtol=1e-9,
-                                          atol=1e-10 * kappa):
+            wb, rank, determined = _on_kink_solution(B, target, l2_F, k, rhs_s)
+        if determined and not np.allclose(B @ wb, target, rtol=1e-9, atol=1e-10):
             # More samples on kinks than (w_F, b) can pass through (the first guesses of
             # wide smoothing): keep the closest ones on their kinks, as many as the rows'
             # rank.
@@ -1792,7 +1858,8 @@ def _crossover(loss, obj, l1, l2, positive, W, b, width, gtol, max_rounds=8,
             # At least as many independent samples on kinks as unknowns in (w_F, b): they
             # fix it (an LP vertex, or w = 0 with many samples on one kink), with the help
             # of stationarity where the on-kink rows are dependent; theta follows.
-            rhs_theta = rhs_s - np.concatenate([l2 / unit[:k] ** 2 * wb[:k], [0.0] * n_b])
+            rhs_theta = rhs_s - np.concatenate([l2 * kappa / unit[:k] ** 2 * wb[:k],
+                                                [0.0] * n_b])
             theta = _theta((B * D[:, None]).T, rhs_theta, gtol)
             if theta is None:
                 return None
@@ -1801,13 +1868,13 @@ def _crossover(loss, obj, l1, l2, positive, W, b, width, gtol, max_rounds=8,
             # Fewer: solve stationarity and the on-kink rows together.
             if (m + n_b if l2 > 0 else k + n_b + m) > max_size:  # see the helper
                 return None
-            current = np.concatenate([w[cols] * unit[:k], b[:n_b]])
-            sol = _stationary_on_kinks(B, D, rhs_s, beta[rows, kinks], l2_F, k, current,
-                                       atol=(1e-3 * gtol, 1e-10 * kappa))
+            current = np.concatenate([w[cols] * unit[:k], b[:n_b]]) / kappa
+            sol = _stationary_on_kinks(B, D, rhs_s, target, l2_F, k, current,
+                                       atol=(1e-3 * gtol, 1e-10))
             if sol is None:
                 # More samples on kinks than their rows' rank (redundant features):
                 # the closest stay on their kinks, as many as that rank
-                keep = _closest_independent(B, beta[rows, kinks], np.abs(d[rows, kinks]))
+                keep = _closest_independent(B, target, np.abs(d[rows, kinks]))
                 if keep is None:
                     return None
                 off = ~keep
@@ -1815,7 +1882,8 @@ def _crossover(loss, obj, l1, l2, positive, W, b, width, gtol, max_rounds=8,
                 continue
             w_free, b_new, theta = sol
         w_new = np.zeros(n_features)
-        w_new[cols] = w_free / unit[:k]
+        w_new[cols] = w_free * kappa / unit[:k]
+        b_new = b_new * kappa
         low, high = theta < -1e-12, theta > 1 + 1e-12
         side[rows[low], kinks[low]] = -1
         side[rows[high], kinks[high]] = 1

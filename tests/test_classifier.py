@@ -371,7 +371,7 @@ def test_multinomial_curvature_preconditioner(monkeypatch):
     fits = {}
     for name in ("full", "diagonal"):
         if name == "diagonal":
-            monkeypatch.setattr(_solvers, "_curvature", lambda *args: None)
+            monkeypatch.setattr(_solvers, "_curvature", lambda *args, **kwargs: None)
         fits[name] = LossClassifier(penalty="l2", alpha=1e-4).fit(X, y)
         assert fits[name].converged_
     assert fits["full"].n_iter_ < fits["diagonal"].n_iter_ / 2

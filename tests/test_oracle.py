@@ -97,7 +97,7 @@ def test_curvature_preconditioner_on_correlated_badly_scaled_features(loss_name,
     fits = {}
     for name in ("full", "diagonal"):
         if name == "diagonal":
-            monkeypatch.setattr(_solvers, "_curvature", lambda *args: None)
+            monkeypatch.setattr(_solvers, "_curvature", lambda *args, **kwargs: None)
         fits[name] = Model(loss=loss_name, penalty="l2", alpha=1e-4).fit(X, y)
         assert fits[name].converged_
     assert fits["full"].n_iter_ < fits["diagonal"].n_iter_ / 2
