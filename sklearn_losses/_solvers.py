@@ -193,8 +193,8 @@ def _scales(loss, X, y, sample_weight, fit_intercept, n_outputs, normalizer):
     rounding = 16 * _EPS * np.sqrt(len(y) * float(np.dot(s, magnitude**2)))
     scale = (largest if bounded else max(largest, 1e-3 * terms())) or 1.0
     db0 = sg0.sum(axis=0).reshape(-1) if fit_intercept else np.zeros(n_outputs)
-    weighted = y[sample_weight > 0]
-    constant = fit_intercept and bool(np.all(weighted == weighted[:1]))
+    weighted = y if sample_weight.all() else y[sample_weight > 0]
+    constant = fit_intercept and y.ndim == 1 and float(np.ptp(weighted)) == 0.0
     return Scales(columns, constant, scale, rounding, terms, g0, db0, b0)
 
 
@@ -1868,9 +1868,11 @@ def _crossover(loss, obj, l1, l2, positive, W, b, width, gtol, max_rounds=8,
             # Fewer: solve stationarity and the on-kink rows together.
             if (m + n_b if l2 > 0 else k + n_b + m) > max_size:  # see the helper
                 return None
-            current = np.concatenate([w[cols] * unit[:k], b[:n_b]]) / kappa
+            # (the intercept's: where the rows leave it free, the smoothed one; the
+            # coefficients' minimum norm, as the rows ask of them)
+            current = np.concatenate([np.zeros(k), b[:n_b] / kappa])
             sol = _stationary_on_kinks(B, D, rhs_s, target, l2_F, k, current,
-                                       atol=(1e-3 * gtol, 1e-10))
+                                       atol=(1e-3 * gtol, 1e-12))
             if sol is None:
                 # More samples on kinks than their rows' rank (redundant features):
                 # the closest stay on their kinks, as many as that rank
@@ -2048,7 +2050,9 @@ def _solve_consistent(A, rhs, x0=None, atol=0.0):
     The system is singular when samples on a kink repeat or all share one (then any
     exact solution will do), so a failed LU solve is retried by least squares, for the
     solution nearest ``x0``. It satisfies the system when each row's residual is within
-    1e-9 of the terms it sums (free of units) plus that row's ``atol``.
+    1e-9 of its right-hand side plus that row's ``atol`` (not relative to the solution:
+    a near-singular inconsistent system has a huge least-squares solution, whose
+    residual is small next to it).
     """
     x0 = np.zeros(len(rhs)) if x0 is None else x0
     try:
@@ -2058,8 +2062,8 @@ def _solve_consistent(A, rhs, x0=None, atol=0.0):
     for sol in candidates + [None]:
         if sol is None:
             sol = x0 + np.linalg.lstsq(A, rhs - A @ x0, rcond=None)[0]
-        if np.all(np.isfinite(sol)) and np.all(np.abs(A @ sol - rhs) <= 1e-9 * (
-                np.abs(A) @ np.abs(sol) + np.abs(rhs)) + atol):
+        if np.all(np.isfinite(sol)) and np.all(
+                np.abs(A @ sol - rhs) <= 1e-9 * np.abs(rhs) + atol):
             return sol
     return None
 
