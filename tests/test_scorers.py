@@ -190,3 +190,32 @@ def test_get_scorer_names():
         get_scorer("neg_hubber")
     with pytest.raises(ValueError, match="Unknown loss 'hubber'"):
         make_loss_scorer("hubber")
+
+
+def test_kl_divergence_scores_a_binary_classifier():
+    # a binary classifier's predict_proba scorer passes the positive class's
+    # probability (1-D): the KL divergence from the labels is then the cross-entropy
+    X, y = load_breast_cancer(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    model = LossClassifier(alpha=1e-2).fit(X, y)
+    assert get_scorer("neg_kl_divergence")(model, X, y) == pytest.approx(
+        get_scorer("neg_binary_cross_entropy")(model, X, y))
+    from sklearn_losses import LossClassifierCV
+    cv = LossClassifierCV(scoring="neg_kl_divergence", n_alphas=4, cv=3).fit(X, y)
+    assert np.isfinite(cv.best_score_)
+
+
+@pytest.mark.parametrize("scoring", [None, "neg_hinge_loss", "neg_cross_entropy"])
+def test_held_out_folds_of_one_class(scoring):
+    # sorted labels and unshuffled folds: the first and last held-out folds hold one
+    # class each (named by strings, so no 0/1 convention can help); they are scored
+    # against the training fold's classes
+    from sklearn_losses import LossClassifierCV
+
+    X, y = load_breast_cancer(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    order = np.argsort(y, kind="stable")
+    X, y = X[order], np.where(y[order] == 1, "benign", "malignant")
+    loss = "log_loss" if scoring != "neg_hinge_loss" else "hinge"
+    model = LossClassifierCV(loss, scoring=scoring, n_alphas=4, cv=KFold(3)).fit(X, y)
+    assert np.all(np.isfinite(model.scores_))
