@@ -42,7 +42,7 @@ from threadpoolctl import threadpool_info
 import sklearn_losses
 from sklearn_losses import LossClassifier, LossRegressor
 from sklearn_losses.losses import LOSSES
-from sklearn_losses.penalties import penalty_strengths, penalty_value
+from sklearn_losses.penalties import Penalty
 
 
 def objective(loss_name, penalty, alpha, X, y, coef, intercept, l1_ratio=0.5):
@@ -58,8 +58,7 @@ def objective(loss_name, penalty, alpha, X, y, coef, intercept, l1_ratio=0.5):
             target = (y[:, None] == classes[None, :]).astype(float)
     else:
         target, raw = y, raw[:, 0]
-    l1, l2 = penalty_strengths(penalty, alpha, l1_ratio)
-    return float(np.mean(loss.loss(target, raw)) + penalty_value(coef, l1, l2))
+    return float(np.mean(loss.loss(target, raw)) + Penalty(penalty, alpha, l1_ratio).value(coef))
 
 
 def pairs(n):

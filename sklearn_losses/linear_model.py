@@ -1,5 +1,6 @@
 """The estimators: validate, choose a solver, solve, store."""
 
+from dataclasses import dataclass
 from numbers import Integral, Real
 
 import numpy as np
@@ -12,9 +13,9 @@ from sklearn.utils.multiclass import check_classification_targets, type_of_targe
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
 from ._compat import Interval, StrOptions, _check_sample_weight
-from ._solvers import SOLVERS, solve
+from ._solvers import SOLVERS, Problem, solve
 from .losses import CLASSIFICATION_LOSSES, REGRESSION_LOSSES, Loss, resolve_loss
-from .penalties import penalty_strengths
+from .penalties import Penalty
 
 _OBJECTIVE_DOC = r"""
     The objective, minimised over the coefficients ``w`` and intercept ``b``, is
@@ -77,35 +78,38 @@ class _LossLinearModel(BaseEstimator):
             return np.ones(X.shape[0])
         return checked_sample_weight(sample_weight, X)
 
-    def _start(self, loss, y, sw, n_features, n_outputs, index=None):
-        """Starting point: the previous solution with warm_start, else w = 0 and the
+    def _penalty(self):
+        """The :class:`~sklearn_losses.penalties.Penalty` the parameters describe."""
+        return Penalty(self.penalty, self.alpha, self.l1_ratio,
+                       positive=getattr(self, "positive", False))
+
+    def _start(self, n_outputs, n_features, index):
+        """Starting point of the problem whose outputs start at row ``index`` of
+        ``coef_``: the previous solution with warm_start, else w = 0 and the
         intercept-only optimum (``None``: the solver computes it once, with its
         tolerance scales)."""
         if self.warm_start and hasattr(self, "coef_"):
             coef = np.atleast_2d(self.coef_).astype(np.float64)
             intercept = np.atleast_1d(self.intercept_).astype(np.float64)
-            if index is not None:
-                coef, intercept = coef[index: index + n_outputs], intercept[index: index + n_outputs]
+            coef, intercept = coef[index: index + n_outputs], intercept[index: index + n_outputs]
             if coef.shape == (n_outputs, n_features):
                 return coef, (intercept if self.fit_intercept else np.zeros(n_outputs))
         return np.zeros((n_outputs, n_features)), None
 
-    def _fit_problems(self, X, problems, loss, normalizer, squeeze):
-        """Solve each ``(y_encoded, weights, n_outputs, cache)`` problem (the cache keeps
-        what a refit on the same data can reuse, e.g. a Gram matrix); stack the results into
-        ``coef_`` (n_outputs_total, n_features) and ``intercept_`` (1-D and a float with
-        ``squeeze``, for a single regression target)."""
-        l1, l2 = penalty_strengths(self.penalty, self.alpha, self.l1_ratio)
+    def _fit_problems(self, prepared):
+        """Solve each of ``prepared``'s problems (their caches keep what a refit on the
+        same data can reuse, e.g. a Gram matrix); stack the results into ``coef_``
+        (n_outputs_total, n_features) and ``intercept_`` (1-D, and a float for a single
+        regression target)."""
+        penalty, X = self._penalty(), prepared.X
         results, start = [], 0
-        for y_enc, weights, n_out, cache in problems:
-            W0, b0 = self._start(loss, y_enc, weights, X.shape[1], n_out, index=start)
+        for problem in prepared.problems:
+            W0, b0 = self._start(problem.n_outputs, X.shape[1], start)
             try:
                 results.append(solve(
-                    loss, X, y_enc, weights, l1=l1, l2=l2, fit_intercept=self.fit_intercept,
-                    positive=getattr(self, "positive", False), solver=self.solver,
-                    tol=self.tol, max_iter=self.max_iter, coef_init=W0, intercept_init=b0,
-                    n_outputs=n_out, normalizer=normalizer, verbose=self.verbose,
-                    cache=cache,
+                    problem, penalty, solver=self.solver, tol=self.tol,
+                    max_iter=self.max_iter, coef_init=W0, intercept_init=b0,
+                    verbose=self.verbose,
                 ))
             except ValueError as error:
                 # the solver checks X's finiteness on its own sums (fit validates X
@@ -116,23 +120,40 @@ class _LossLinearModel(BaseEstimator):
                 except ValueError as detailed:
                     raise detailed from None
                 raise error
-            start += n_out
+            start += problem.n_outputs
         self.coef_ = np.vstack([r.coef for r in results])
         self.intercept_ = np.concatenate([r.intercept for r in results])
         self.n_iter_ = int(max(r.n_iter for r in results))
         self.converged_ = all(r.converged for r in results)
-        self.loss_ = loss
-        if squeeze:
+        self.routes_ = [r.route for r in results]
+        self.loss_ = prepared.loss
+        if prepared.squeeze:
             self.coef_, self.intercept_ = self.coef_[0], float(self.intercept_[0])
 
     def _raw(self, X):
         check_is_fitted(self)
-        # A path model scoring its held-out fold (a slice of data validated once by the
-        # CV estimator) sets _validated_input and skips the per-alpha check.
-        if not getattr(self, "_validated_input", False):
-            X = validate_data(self, X, accept_sparse=["csr", "csc"],
-                              dtype=[np.float64, np.float32], reset=False)
-        return np.asarray(X @ np.transpose(self.coef_)) + self.intercept_
+        X = validate_data(self, X, accept_sparse=["csr", "csc"],
+                          dtype=[np.float64, np.float32], reset=False)
+        return raw_scores(self, X)
+
+
+def raw_scores(model, X):
+    """``X @ coef_.T + intercept_`` of a fitted model for validated ``X``: shape
+    ``(n_samples, n_outputs)``, ``(n_samples,)`` for a single regression target."""
+    return np.asarray(X @ np.transpose(model.coef_)) + model.intercept_
+
+
+@dataclass
+class Prepared:
+    """A fit's validated input: ``X`` (float64), the independent
+    :class:`~sklearn_losses._solvers.Problem` s it splits into (one per target column,
+    one-vs-rest class or label; one joint multinomial problem), the resolved loss, and
+    ``squeeze``: a single regression target, returned 1-D."""
+
+    X: object
+    problems: list
+    loss: Loss
+    squeeze: bool = False
 
 
 class LossRegressor(RegressorMixin, _LossLinearModel):
@@ -181,6 +202,11 @@ class LossRegressor(RegressorMixin, _LossLinearModel):
         Solver iterations (the largest over targets).
     converged_ : bool
         Whether the optimality conditions held to ``tol`` (for every target).
+    routes_ : list of str
+        How each target's problem was solved: the route's name (e.g.
+        ``"normal-equations"``, ``"gram-working-set"``, ``"lbfgs"``, ``"smoothing"``),
+        followed by the routes it fell back to or finished with after ``" > "``. See
+        the user guide.
     n_features_in_ : int
     feature_names_in_ : ndarray of shape (``n_features_in_``,)
         Defined when ``X`` has string feature names.
@@ -231,19 +257,20 @@ class LossRegressor(RegressorMixin, _LossLinearModel):
         self : LossRegressor
         """
         self._validate_params()
-        self._fit_problems(*self._prepare(X, y, sample_weight))
+        self._fit_problems(self._prepare(X, y, sample_weight))
         return self
 
     def _prepare(self, X, y, sample_weight):
-        """Validated X and one independent problem per target column."""
+        """The validated data as :class:`Prepared`: one problem per target column."""
         X, y = self._validate_data_xy(X, y, multi_output=True, y_numeric=True)
         X = X.astype(np.float64, copy=False)  # float32 input: one float64 copy per fit
         loss = resolve_loss(self.loss)
         loss.check_target(y)
         sw = self._sample_weight(sample_weight, X)
         Y = np.asarray(y, dtype=np.float64).reshape(len(y), -1)
-        problems = [(Y[:, k], sw, 1, {}) for k in range(Y.shape[1])]
-        return X, problems, loss, None, y.ndim == 1
+        problems = [Problem(loss, X, Y[:, k], sw, self.fit_intercept)
+                    for k in range(Y.shape[1])]
+        return Prepared(X, problems, loss, squeeze=y.ndim == 1)
 
     def predict(self, X):
         """Predict targets: the inverse link of ``X @ coef_ + intercept_``.
@@ -316,6 +343,9 @@ class LossClassifier(ClassifierMixin, _LossLinearModel):
     intercept_ : ndarray of shape (1,) or (n_classes,)
     n_iter_ : int
     converged_ : bool
+    routes_ : list of str
+        How each problem (the binary or joint multinomial one, each one-vs-rest class
+        or label) was solved, as in :class:`LossRegressor`.
     n_features_in_ : int
     feature_names_in_ : ndarray of shape (``n_features_in_``,)
 
@@ -365,13 +395,13 @@ class LossClassifier(ClassifierMixin, _LossLinearModel):
         self : LossClassifier
         """
         self._validate_params()
-        self._fit_problems(*self._prepare(X, y, sample_weight))
+        self._fit_problems(self._prepare(X, y, sample_weight))
         return self
 
     def _prepare(self, X, y, sample_weight):
-        """Validated X and the encoded binary, multinomial, one-vs-rest or per-label
-        problems (see the class docstring); the normaliser is the sum of the user's
-        sample weights."""
+        """The validated data as :class:`Prepared`: the encoded binary, multinomial,
+        one-vs-rest or per-label problems (see the class docstring), each normalised by
+        the sum of the user's sample weights."""
         X, y = self._validate_data_xy(X, y, multi_output=True)
         X = X.astype(np.float64, copy=False)  # float32 input: one float64 copy per fit
         loss = resolve_loss(self.loss, classifier=True)
@@ -385,14 +415,18 @@ class LossClassifier(ClassifierMixin, _LossLinearModel):
             )
         self.multilabel_ = target == "multilabel-indicator"
         if self.multilabel_:
-            problems = self._multilabel_problems(y, sw)
+            encoded = self._multilabel_problems(y, sw)
         else:
-            problems = self._label_problems(loss, column_or_1d(y, warn=True), sw)
-        return X, problems, loss, float(np.sum(sw)), False
+            encoded = self._label_problems(loss, column_or_1d(y, warn=True), sw)
+        normalizer = float(np.sum(sw))
+        problems = [Problem(loss, X, y_enc, weights, self.fit_intercept, n_outputs=n_out,
+                            normalizer=normalizer) for y_enc, weights, n_out in encoded]
+        return Prepared(X, problems, loss)
 
     def _label_problems(self, loss, y, sw):
-        """Binary: one ±1 problem. Multi-class: one joint multinomial problem for a loss
-        that supports it, else one-vs-rest ±1 problems."""
+        """``(y_encoded, weights, n_outputs)`` of each problem. Binary: one ±1 problem.
+        Multi-class: one joint multinomial problem for a loss that supports it, else
+        one-vs-rest ±1 problems."""
         self.classes_, y_index = np.unique(y, return_inverse=True)
         n_classes = len(self.classes_)
         if n_classes < 2:
@@ -406,10 +440,10 @@ class LossClassifier(ClassifierMixin, _LossLinearModel):
         sw = sw * self._class_weights(self.classes_, y, sw)
         self._check_two_weighted_classes(y_index, sw)
         if n_classes == 2:
-            return [(2.0 * y_index - 1.0, sw, 1, {})]
+            return [(2.0 * y_index - 1.0, sw, 1)]
         if loss.multinomial:
-            return [(np.eye(n_classes)[y_index], sw, n_classes, {})]
-        return [(np.where(y_index == k, 1.0, -1.0), sw, 1, {}) for k in range(n_classes)]
+            return [(np.eye(n_classes)[y_index], sw, n_classes)]
+        return [(np.where(y_index == k, 1.0, -1.0), sw, 1) for k in range(n_classes)]
 
     def _check_two_weighted_classes(self, y_index, weights):
         weighted = np.unique(y_index[weights > 0])
@@ -436,7 +470,7 @@ class LossClassifier(ClassifierMixin, _LossLinearModel):
                 raise ValueError(f"Label {k} of the multi-label y has a single value; "
                                  "each label needs both 0 and 1.")
             weights = sw * self._class_weights(np.array([0, 1]), column, sw)
-            problems.append((2.0 * column - 1.0, weights, 1, {}))
+            problems.append((2.0 * column - 1.0, weights, 1))
         return problems
 
     def _class_weights(self, classes, y, sample_weight):

@@ -24,11 +24,10 @@ from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import column_or_1d, validate_data
 
 from ._compat import Interval, StrOptions
-from ._solvers import _one_blas_thread, gradient_at_zero
+from ._solvers import one_blas_thread
 from .linear_model import (LossClassifier, LossRegressor, check_dense_y,
                            checked_sample_weight)
 from .losses import LOSSES, Loss
-from .penalties import alpha_max
 from .scorers import fold_scorer, get_scorer
 
 # Pure L2 has no alpha that zeroes the coefficients; its grid starts where an L1 share of
@@ -45,12 +44,10 @@ def _alpha_grid(model, prepared, n_alphas, eps):
     every output / class) divided by the L1 share ``rho``. It is exact where that
     gradient is unique, and an upper bound where many samples sit on a kink (hinge).
     """
-    X, problems, loss, normalizer, _ = prepared  # model._prepare(...)
-    grads = [gradient_at_zero(loss, X, y_enc, weights, model.fit_intercept, n_out,
-                              normalizer, cache).ravel()
-             for y_enc, weights, n_out, cache in problems]
-    rho = {None: 0.0, "l1": 1.0, "l2": 0.0, "elasticnet": model.l1_ratio}[model.penalty]
-    top = alpha_max(np.concatenate(grads), max(rho, _L2_RHO)) or 1.0
+    gradient = np.concatenate([problem.gradient_at_zero().ravel()
+                               for problem in prepared.problems])
+    penalty = model._penalty()
+    top = penalty.alpha_max(gradient, rho=max(penalty.rho, _L2_RHO)) or 1.0
     return np.geomspace(top, top * eps, n_alphas)
 
 
@@ -64,9 +61,7 @@ def _fold_path(model, X, y, sample_weight, train, test, alphas, scoring):
                                                           sample_weight[test])
     with config_context(assume_finite=True):  # X was checked by the CV estimator
         prepared = model._prepare(X[train], y[train], weights[0])
-    X_test, y_test = X[test], y[test]
-    model._validated_input = True  # X_test is a slice of the validated X
-    score = fold_scorer(scoring, model, prepared[2], X_test, y_test, weights[1])
+    score = fold_scorer(scoring, model, prepared.loss, X[test], y[test], weights[1])
     # X_test is validated: the scorer's own checks (finite values, types) are skipped too
     with config_context(assume_finite=True, skip_parameter_validation=True):
         return np.array([score(fitted) for fitted in _walk_path(model, prepared, alphas)])
@@ -78,10 +73,10 @@ def _walk_path(model, prepared, alphas):
     ``model._prepare(...)``: the data is validated and encoded once, and its problems
     keep their caches (scales, Gram columns) along the path. BLAS is limited to one
     thread once for the whole path (the callers' scoring included), not per fit."""
-    with _one_blas_thread():
+    with one_blas_thread():
         for alpha in alphas:
             model.alpha = alpha
-            model._fit_problems(*prepared)
+            model._fit_problems(prepared)
             yield model
 
 
@@ -169,7 +164,7 @@ class _LossCVMixin:
         self.scores_ = scores
         self.cv_results_ = self._cv_results(scores, grids, l1_ratios)
         final.set_params(l1_ratio=self.l1_ratio_, alpha=self.alpha_)
-        final._fit_problems(*prepared)  # = final.fit(X, y, sample_weight)
+        final._fit_problems(prepared)  # = final.fit(X, y, sample_weight)
         for name, value in vars(final).items():
             if name.endswith("_") and not name.startswith("_"):
                 setattr(self, name, value)

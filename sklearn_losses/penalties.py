@@ -3,8 +3,13 @@ r"""The penalties: none, L1, L2 and elastic-net, all of the one form
 .. math:: \alpha \left(\rho \lVert w\rVert_1 + \tfrac12 (1 - \rho) \lVert w\rVert_2^2\right)
 
 with :math:`\rho` = ``l1_ratio`` for ``"elasticnet"``, 1 for ``"l1"``, 0 for ``"l2"``, and
-no penalty for ``None``. The intercept is never penalised.
+no penalty for ``None``. The intercept is never penalised. A :class:`Penalty` is what the
+solvers see: the strengths of its two parts, the sign constraint ``positive``, its value,
+its optimality (KKT) test and ``alpha_max``; the routes read its capabilities
+(``has_l1``, ``has_l2``, ``bounded``) to decide which of them can solve a problem.
 """
+
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -12,28 +17,99 @@ import numpy as np
 PENALTIES = (None, "l1", "l2", "elasticnet")
 
 
-def penalty_strengths(penalty, alpha, l1_ratio):
-    """Split ``alpha`` into the L1 and L2 strengths ``(alpha * rho, alpha * (1 - rho))``."""
-    if penalty not in PENALTIES:
-        raise ValueError(f"Unknown penalty {penalty!r}; valid values are {list(PENALTIES)}.")
-    rho = {None: None, "l1": 1.0, "l2": 0.0, "elasticnet": l1_ratio}[penalty]
-    if rho is None:
-        return 0.0, 0.0
-    return float(alpha * rho), float(alpha * (1.0 - rho))
+@dataclass(frozen=True)
+class Penalty:
+    r"""``alpha (rho |w|_1 + (1 - rho) |w|_2^2 / 2)``, with ``w >= 0`` if ``positive``.
 
-
-def penalty_value(coef, l1, l2):
-    """The penalty of a coefficient array for L1/L2 strengths ``l1``, ``l2``."""
-    coef = np.ravel(coef)
-    return l1 * np.abs(coef).sum() + 0.5 * l2 * np.dot(coef, coef)
-
-
-def alpha_max(gradient_at_zero, l1_ratio):
-    r"""Smallest ``alpha`` for which ``w = 0`` is optimal with an L1 part.
-
-    With ``g`` the gradient of the data term at ``w = 0`` (and the intercept at its
-    intercept-only optimum), zero is optimal iff :math:`\lVert g\rVert_\infty \le \alpha\rho`.
+    Parameters
+    ----------
+    kind : {None, "l1", "l2", "elasticnet"}, default=None
+    alpha : float, default=0.0
+    l1_ratio : float, default=0.5
+        :math:`\rho` of ``"elasticnet"`` (``"l1"`` is 1, ``"l2"`` 0).
+    positive : bool, default=False
+        Constrain the coefficients to be >= 0 (an indicator added to the penalty).
     """
-    if l1_ratio <= 0:
-        raise ValueError("alpha_max is only defined for a penalty with an L1 part (l1_ratio > 0).")
-    return float(np.max(np.abs(gradient_at_zero), initial=0.0) / l1_ratio)
+
+    kind: str | None = None
+    alpha: float = 0.0
+    l1_ratio: float = 0.5
+    positive: bool = False
+
+    def __post_init__(self):
+        if self.kind not in PENALTIES:
+            raise ValueError(f"Unknown penalty {self.kind!r}; valid values are "
+                             f"{list(PENALTIES)}.")
+
+    @property
+    def rho(self):
+        """The L1 share: ``l1_ratio`` for ``"elasticnet"``, 1 for ``"l1"``, else 0."""
+        return {None: 0.0, "l1": 1.0, "l2": 0.0, "elasticnet": self.l1_ratio}[self.kind]
+
+    @property
+    def l1(self):
+        """The strength of the L1 part, ``alpha * rho``."""
+        return 0.0 if self.kind is None else float(self.alpha * self.rho)
+
+    @property
+    def l2(self):
+        """The strength of the L2 part, ``alpha * (1 - rho)``."""
+        return 0.0 if self.kind is None else float(self.alpha * (1.0 - self.rho))
+
+    @property
+    def has_l1(self):
+        return self.l1 > 0
+
+    @property
+    def has_l2(self):
+        return self.l2 > 0
+
+    @property
+    def bounded(self):
+        """Whether a solver needs bounds (an L1 part split as ``w+ - w-``, or ``w >= 0``):
+        the penalised objective is then not differentiable."""
+        return self.l1 > 0 or self.positive
+
+    def with_alpha(self, alpha):
+        return replace(self, alpha=alpha)
+
+    def value(self, coef):
+        """The penalty of a coefficient array."""
+        coef = np.ravel(coef)
+        return self.l1 * np.abs(coef).sum() + 0.5 * self.l2 * np.dot(coef, coef)
+
+    def gradient(self, coef):
+        """The gradient of the smooth (L2) part."""
+        return self.l2 * coef
+
+    def violations(self, g, w, col_scale):
+        """Per-coefficient violation of the optimality conditions of ``f(w) + l1 |w|_1``
+        (``w >= 0`` with ``positive``) given the smooth part's gradient ``g`` (the data
+        term's plus the L2 part's), for standardised features (divided by
+        ``col_scale``, the unit of the solvers' tolerances); ``w=None`` for ``w = 0``."""
+        l1 = self.l1
+        zero = np.maximum(-g - l1, 0.0) if self.positive else np.maximum(np.abs(g) - l1, 0.0)
+        if w is None:
+            return zero / col_scale
+        return np.where(w != 0, np.abs(g + l1 * np.sign(w)), zero) / col_scale
+
+    def zero_is_optimal(self, g0, db0, col_scale, gtol):
+        """Whether ``w = 0`` with the intercept-only intercept is the optimum: the data
+        term's (sub)gradient ``g0`` there lies within the penalty's, and the intercept's
+        ``db0`` is 0 (to ``gtol``)."""
+        violation = self.violations(g0, None, col_scale).max(initial=0.0)
+        return max(float(violation), float(np.abs(db0).max(initial=0.0))) <= gtol
+
+    def alpha_max(self, gradient_at_zero, rho=None):
+        r"""Smallest ``alpha`` for which ``w = 0`` is optimal with an L1 part.
+
+        With ``g`` the gradient of the data term at ``w = 0`` (and the intercept at its
+        intercept-only optimum), zero is optimal iff
+        :math:`\lVert g\rVert_\infty \le \alpha\rho`. ``rho`` overrides this penalty's
+        share (a grid for an L2 penalty is laid out as if it had one).
+        """
+        rho = self.rho if rho is None else rho
+        if rho <= 0:
+            raise ValueError("alpha_max is only defined for a penalty with an L1 part "
+                             "(l1_ratio > 0).")
+        return float(np.max(np.abs(gradient_at_zero), initial=0.0) / rho)

@@ -16,6 +16,7 @@ from sklearn.metrics import make_scorer
 
 from . import metrics as M
 from ._compat import scorer_takes_sample_weight
+from .linear_model import raw_scores
 from .losses import LOSSES, Loss
 
 # Our scorer names -> (metric, response method); scikit-learn's own names are passed
@@ -136,7 +137,8 @@ def fold_scorer(scoring, model, loss, X_test, y_test, sample_weight=None):
     if scoring is None:
         from_raw = held_out_scorer(model, loss, y_test, sample_weight)
         if from_raw is not None:
-            return lambda fitted: from_raw(fitted._raw(X_test))
+            # X_test is a slice of the CV estimator's validated X: no check per alpha
+            return lambda fitted: from_raw(raw_scores(fitted, X_test))
         scorer = loss_scorer(model)
     elif isinstance(scoring, str) and scoring in _NAMED and classes is not None \
             and _takes_labels(_NAMED[scoring][0]):

@@ -1,13 +1,24 @@
 """An independent reference solver for the tests: the same objective written in cvxpy.
 
-Each loss is written again here in cvxpy's own atoms on purpose: the reference must not
-share code with the library it checks.
+Each loss and penalty is written again here (the losses in cvxpy's own atoms) on
+purpose: the reference must not share code with the library it checks.
 """
 
 import cvxpy as cp
 import numpy as np
 
-from sklearn_losses.penalties import penalty_strengths, penalty_value
+
+def strengths(penalty, alpha, l1_ratio=0.5):
+    """``(l1, l2)``: the penalty is ``l1 |w|_1 + l2 |w|_2^2 / 2``."""
+    rho = {None: 0.0, "l1": 1.0, "l2": 0.0, "elasticnet": l1_ratio}[penalty]
+    return (0.0, 0.0) if penalty is None else (alpha * rho, alpha * (1.0 - rho))
+
+
+def penalty_value(coef, penalty, alpha, l1_ratio=0.5):
+    """The penalty of a coefficient array, with numpy."""
+    l1, l2 = strengths(penalty, alpha, l1_ratio)
+    coef = np.ravel(coef)
+    return l1 * np.abs(coef).sum() + 0.5 * l2 * np.dot(coef, coef)
 
 
 def _cvx_loss(loss, y, f):
@@ -50,7 +61,7 @@ def reference_fit(loss, X, y, sample_weight, penalty, alpha, l1_ratio=0.5,
     w = cp.Variable(p, nonneg=positive)
     b = cp.Variable() if fit_intercept else 0.0
     f = X @ w + b
-    l1, l2 = penalty_strengths(penalty, alpha, l1_ratio)
+    l1, l2 = strengths(penalty, alpha, l1_ratio)
     objective = s @ _cvx_loss(loss, y, f)
     if l1:
         objective = objective + l1 * cp.norm1(w)
@@ -72,7 +83,7 @@ def reference_multinomial(X, y_index, n_classes, sample_weight, penalty, alpha,
     F = X @ W + np.ones((n, 1)) @ cp.reshape(b, (1, n_classes), order="C")
     onehot = np.eye(n_classes)[y_index]
     per_sample = cp.log_sum_exp(F, axis=1) - cp.sum(cp.multiply(onehot, F), axis=1)
-    l1, l2 = penalty_strengths(penalty, alpha, l1_ratio)
+    l1, l2 = strengths(penalty, alpha, l1_ratio)
     objective = s @ per_sample
     if l1:
         objective = objective + l1 * cp.sum(cp.abs(W))
@@ -88,5 +99,15 @@ def objective(loss, X, y, sample_weight, coef, intercept, penalty, alpha, l1_rat
     """The library's objective at a point, evaluated with numpy."""
     s = sample_weight / sample_weight.sum()
     raw = X @ np.transpose(coef) + intercept
-    l1, l2 = penalty_strengths(penalty, alpha, l1_ratio)
-    return float(s @ loss.loss(y, raw)) + penalty_value(coef, l1, l2)
+    return float(s @ loss.loss(y, raw)) + penalty_value(coef, penalty, alpha, l1_ratio)
+
+
+def assert_coef_close(coef, ref_coef, rtol=1e-4):
+    """Coefficients within ``rtol`` of the reference's largest entry."""
+    np.testing.assert_allclose(coef, ref_coef, rtol=0, atol=rtol * np.max(np.abs(ref_coef)))
+
+
+def assert_same_optimum(coef, ref_coef, rtol):
+    """Coefficients within ``rtol`` of the reference's largest, with the same zeros."""
+    assert_coef_close(coef, ref_coef, rtol=rtol)
+    assert np.array_equal(coef == 0, ref_coef == 0)

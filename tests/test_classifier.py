@@ -5,7 +5,7 @@ import warnings
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from _oracle import objective, reference_fit, reference_multinomial
+from _oracle import objective, penalty_value, reference_fit, reference_multinomial
 from sklearn.datasets import load_breast_cancer, load_iris, make_classification
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
@@ -14,9 +14,9 @@ from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 
 from sklearn_losses import LogLoss, LossClassifier
-from sklearn_losses._objective import LinearObjective
+from sklearn_losses._solvers import Problem
 from sklearn_losses.losses import CLASSIFICATION_LOSSES
-from sklearn_losses.penalties import PENALTIES, alpha_max, penalty_strengths, penalty_value
+from sklearn_losses.penalties import PENALTIES, Penalty
 
 
 def binary_problem(seed, n=120, p=6):
@@ -28,10 +28,7 @@ def binary_problem(seed, n=120, p=6):
 
 
 def l1_alpha_max(loss, X, y_pm, sw):
-    b0 = np.array([loss.intercept_only(y_pm, sw)])
-    obj = LinearObjective(loss.loss_gradient, X, y_pm, sw, True)
-    _, dW, _ = obj.value_gradient(np.zeros((1, X.shape[1])), b0)
-    return alpha_max(dW, 1.0)
+    return Penalty("l1").alpha_max(Problem(loss, X, y_pm, sw).gradient_at_zero())
 
 
 @pytest.mark.parametrize("penalty", PENALTIES, ids=str)
@@ -59,10 +56,9 @@ def test_multinomial_reaches_reference_optimum(penalty, alpha):
     model = LossClassifier(penalty=penalty, alpha=alpha).fit(X, y, sample_weight=sw)
     ref_W, ref_b = reference_multinomial(X, y, 3, sw, penalty, alpha)
     onehot = np.eye(3)[y]
-    l1, l2 = penalty_strengths(penalty, alpha, 0.5)
-
     def obj(W, b):
-        return float(sw @ LogLoss().loss(onehot, X @ W.T + b) / sw.sum()) + penalty_value(W, l1, l2)
+        return (float(sw @ LogLoss().loss(onehot, X @ W.T + b) / sw.sum())
+                + penalty_value(W, penalty, alpha))
 
     ours, ref = obj(model.coef_, model.intercept_), obj(ref_W, ref_b)
     assert (ours - ref) / abs(ref) <= 1e-6
@@ -232,118 +228,6 @@ def test_hinge_with_redundant_features_reaches_reference_optimum(fit_intercept):
     assert (ours - ref) / abs(ref) <= 1e-6
 
 
-def test_closest_independent_on_kink_rows():
-    # More distinct on-kink rows than their rank: the closest distinct rows stay, as
-    # many as the rank, every copy of a repeated sample alike; independent rows: None.
-    from sklearn_losses._solvers import _closest_independent
-
-    B = np.array([[1.0, 0.0, 1.0], [0.0, 1.0, 1.0], [1.0, 1.0, 1.0], [1.0, 0.0, 1.0],
-                  [2.0, 1.0, 1.0]])  # rows 0 and 3 are one sample repeated; rank 3
-    B = np.column_stack([B[:, :2], B[:, :2].sum(axis=1)])  # third column dependent: rank 2
-    target = np.array([1.0, 1.0, 1.0, 1.0, 1.0])
-    distance = np.array([0.3, 0.1, 0.2, 0.3, 0.0])
-    keep = _closest_independent(B, target, distance)
-    assert keep.tolist() == [False, True, False, False, True]
-    distance = np.array([0.0, 0.1, 0.2, 0.0, 0.3])  # the repeated sample is closest
-    assert _closest_independent(B, target, distance).tolist() == [True, True, False, True,
-                                                                  False]
-    assert _closest_independent(B[[0, 1]], target[:2], distance[:2]) is None
-
-
-@pytest.mark.parametrize("n_b", [0, 1])
-@pytest.mark.parametrize("l2", [0.0, 0.3])
-def test_stationary_on_kinks_solves_the_whole_system(n_b, l2):
-    # With an L2 part the coefficients are eliminated (the SVM dual's system); both forms
-    # must satisfy stationarity and the on-kink rows of the whole system.
-    from sklearn_losses._solvers import _stationary_on_kinks
-
-    rng = np.random.default_rng(0)
-    m, k = 5, 8
-    B = np.column_stack([rng.standard_normal((m, k))] + [np.ones(m)] * n_b)
-    D, rhs_s, target = rng.uniform(0.5, 2.0, m), rng.standard_normal(k + n_b), rng.standard_normal(m)
-    if l2 == 0:  # stationarity alone must then be consistent: rhs in the rows' span
-        rhs_s = B.T @ (D * rng.uniform(size=m))
-    # one L2 strength per feature, None without an L2 part
-    w, b, theta = _stationary_on_kinks(B, D, rhs_s, target, np.full(k, l2) if l2 else None, k)
-    x = np.concatenate([w, b[:n_b]])
-    assert np.allclose(np.concatenate([l2 * w, np.zeros(n_b)]) + B.T @ (D * theta), rhs_s)
-    assert np.allclose(B @ x, target)
-
-
-@pytest.mark.parametrize("l2", [0.0, 0.5])
-def test_on_kink_solution_full_and_deficient_rank(l2):
-    # Tall on-kink rows over several QR blocks: full rank gives the least-squares
-    # solution; a dependent column is found by the pivoted QR, and with an L2 part the
-    # direction the rows leave free is fixed by stationarity.
-    from sklearn_losses._solvers import _on_kink_solution
-
-    rng = np.random.default_rng(1)
-    m, k = 70, 6
-    B = np.column_stack([rng.standard_normal((m, k)), np.ones(m)])
-    target = B @ rng.standard_normal(k + 1)
-    rhs_s = rng.standard_normal(k + 1)
-    strengths = np.full(k, l2) if l2 else None  # one per feature, None without an L2 part
-    x, rank, determined = _on_kink_solution(B, target, strengths, k, rhs_s, block=16)
-    assert rank == k + 1 and determined
-    assert np.allclose(x, np.linalg.lstsq(B, target, rcond=None)[0])
-    B[:, 2] = B[:, 0] - B[:, 1]  # rank k: one direction N is free
-    target = B @ rng.standard_normal(k + 1)
-    x, rank, determined = _on_kink_solution(B, target, strengths, k, rhs_s, block=16)
-    assert rank == k and np.allclose(B @ x, target)
-    assert determined == (l2 > 0)
-    if l2 > 0:  # stationarity along N = (1, -1, -1, 0, ...): N . (l2 w - rhs_s) = 0
-        N = np.zeros(k + 1)
-        N[:3] = [1.0, -1.0, -1.0]
-        assert np.isclose(N @ (np.concatenate([l2 * x[:k], [0.0]]) - rhs_s), 0.0)
-
-
-def test_hinge_l2_newton_stages_beyond_the_gram_cap(monkeypatch):
-    # More than 300 features but 4 samples per feature: the p x p Hessian still fits
-    # the memory budget, so the narrow stages run Newton (with p <= 300 only, hinge + L2
-    # at 20 000 x 1 000 ran out of max_iter in L-BFGS-B at width 1e-3, unconverged).
-    from sklearn_losses import _solvers
-
-    calls = []
-    newton = _solvers._newton
-    monkeypatch.setattr(_solvers, "_newton", lambda *a, **k: calls.append(1) or newton(*a, **k))
-    X, y = make_classification(1300, 320, n_informative=40, random_state=0)
-    model = LossClassifier("hinge", alpha=1e-3, fit_intercept=False).fit(X, y)
-    assert calls and model.converged_
-    loss = CLASSIFICATION_LOSSES["hinge"]()
-    y_pm, sw = 2.0 * y - 1, np.ones(len(y))
-    ref_w, ref_b = reference_fit(loss, X, y_pm, sw, "l2", 1e-3, fit_intercept=False)
-    ref = objective(loss, X, y_pm, sw, ref_w, ref_b, "l2", 1e-3)
-    ours = objective(loss, X, y_pm, sw, model.coef_[0], model.intercept_[0], "l2", 1e-3)
-    assert (ours - ref) / abs(ref) <= 1e-8
-
-
-@pytest.mark.parametrize("fit_intercept", [False, True])
-def test_hinge_l2_newton_stages(monkeypatch, fit_intercept):
-    # Hinge + L2 with n >= 4 p solves its narrow smoothing stages by Newton-CG with the
-    # smoothed Hessian: the reference optimum, in fewer iterations than L-BFGS-B alone.
-    from sklearn_losses import _solvers
-
-    X, y = make_classification(1200, 20, n_informative=8, random_state=3)
-    y_pm = 2.0 * y - 1
-    sw = np.ones(len(y))
-    calls = []
-    newton = _solvers._newton
-    monkeypatch.setattr(_solvers, "_newton", lambda *a, **k: calls.append(1) or newton(*a, **k))
-    fits = {}
-    for name in ("newton", "lbfgs"):
-        if name == "lbfgs":  # Newton needs 4 samples per feature
-            monkeypatch.setattr(_solvers, "_GRAM_MIN_RATIO", 10**9)
-        fits[name] = LossClassifier("hinge", alpha=1e-3, fit_intercept=fit_intercept).fit(X, y)
-        assert fits[name].converged_
-    assert calls and fits["newton"].n_iter_ < fits["lbfgs"].n_iter_
-    loss = CLASSIFICATION_LOSSES["hinge"]()
-    ref_w, ref_b = reference_fit(loss, X, y_pm, sw, "l2", 1e-3, fit_intercept=fit_intercept)
-    ref = objective(loss, X, y_pm, sw, ref_w, ref_b, "l2", 1e-3)
-    model = fits["newton"]
-    ours = objective(loss, X, y_pm, sw, model.coef_[0], model.intercept_[0], "l2", 1e-3)
-    assert (ours - ref) / abs(ref) <= 1e-8
-
-
 def test_hinge_l2_with_many_samples_near_the_margin_converges():
     # 1 000 x 150: over a hundred samples near a kink in the narrow stages. Newton's
     # Hessian costs more than one pass over X there but saves hundreds of L-BFGS-B
@@ -353,72 +237,3 @@ def test_hinge_l2_with_many_samples_near_the_margin_converges():
         warnings.simplefilter("error", ConvergenceWarning)
         model = LossClassifier("hinge", alpha=1e-3, fit_intercept=False).fit(X, y)
     assert model.converged_ and model.n_iter_ < 500
-
-
-def test_multinomial_curvature_preconditioner(monkeypatch):
-    # The multinomial problem is preconditioned with the Kronecker product of the
-    # softmax's curvature at the start and the centred Gram matrix: on correlated columns
-    # of very different scales, fewer than half the iterations of the diagonal
-    # preconditioner, and the reference optimum.
-    from sklearn_losses import _solvers
-
-    rng = np.random.default_rng(0)
-    n, p = 300, 8
-    scales = np.logspace(0, 2, p)
-    X = rng.standard_normal((n, p)) @ (np.eye(p) + 0.99) * scales
-    scores = X @ (rng.standard_normal((p, 3)) / scales[:, None])
-    y = np.argmax(scores / scores.std(axis=0) + rng.gumbel(size=(n, 3)), axis=1)
-    fits = {}
-    for name in ("full", "diagonal"):
-        if name == "diagonal":
-            monkeypatch.setattr(_solvers, "_curvature", lambda *args, **kwargs: None)
-        fits[name] = LossClassifier(penalty="l2", alpha=1e-4).fit(X, y)
-        assert fits[name].converged_
-    assert fits["full"].n_iter_ < fits["diagonal"].n_iter_ / 2
-    sw = np.ones(n)
-    ref_W, ref_b = reference_multinomial(X, y, 3, sw, "l2", 1e-4)
-    onehot = np.eye(3)[y]
-
-    def obj(W, b):
-        return float(LogLoss().loss(onehot, X @ W.T + b).mean()) + penalty_value(W, 0, 1e-4)
-
-    ours, ref = obj(fits["full"].coef_, fits["full"].intercept_), obj(ref_W, ref_b)
-    assert (ours - ref) / abs(ref) <= 1e-8
-
-
-@pytest.mark.parametrize("case", ["log_loss", "multinomial", "huber", "sparse", "positive"])
-def test_lbfgs_column_working_set(monkeypatch, case):
-    # An L1 part of a smooth loss with many features (here 1 000): L-BFGS-B on a working
-    # set of X's columns, checked on every feature, never on all of X; the same optimum as
-    # L-BFGS-B on all of X.
-    from sklearn.base import clone
-    from sklearn.datasets import make_regression
-
-    from sklearn_losses import LossRegressor, _solvers
-
-    widths = []
-    lbfgs = _solvers._lbfgs
-    monkeypatch.setattr(_solvers, "_lbfgs",
-                        lambda obj, *a, **k: widths.append(obj.X.shape[1]) or lbfgs(obj, *a, **k))
-    n, p = 150, 1000
-    if case in ("huber", "positive"):
-        X, y = make_regression(n, p, n_informative=20, noise=5.0, random_state=0)
-        est = LossRegressor("huber", penalty="l1", alpha=0.2, tol=1e-8, max_iter=5000,
-                            positive=case == "positive")
-    else:
-        X, y = make_classification(n, p, n_informative=20, random_state=0,
-                                   n_classes=3 if case == "multinomial" else 2)
-        est = LossClassifier(penalty="l1", alpha=0.01, tol=1e-8, max_iter=5000)
-    if case == "sparse":
-        X = sp.csr_matrix(X * (np.random.default_rng(0).random(X.shape) < 0.3))
-    ours = est.fit(X, y)
-    assert ours.converged_ and widths and max(widths) < p
-    assert 5 < np.count_nonzero(ours.coef_) < p / 4
-    monkeypatch.setattr(_solvers, "_COLUMNS_MIN_FEATURES", 10**9)
-    monkeypatch.setattr(_solvers, "_COLUMNS_MIN_SIZE", 10**18)
-    widths.clear()
-    ref = clone(est).fit(X, y)
-    assert ref.converged_ and widths == [p] * len(widths)
-    np.testing.assert_allclose(ours.coef_, ref.coef_, rtol=1e-5,
-                               atol=1e-6 * np.abs(ref.coef_).max())
-    np.testing.assert_array_equal(ours.coef_ == 0, ref.coef_ == 0)
