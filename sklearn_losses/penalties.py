@@ -9,7 +9,7 @@ its optimality (KKT) test and ``alpha_max``; the routes read its capabilities
 (``has_l1``, ``has_l2``, ``bounded``) to decide which of them can solve a problem.
 """
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -35,26 +35,22 @@ class Penalty:
     alpha: float = 0.0
     l1_ratio: float = 0.5
     positive: bool = False
+    #: The L1 share: ``l1_ratio`` for ``"elasticnet"``, 1 for ``"l1"``, else 0.
+    rho: float = field(init=False, repr=False, compare=False)
+    #: The strengths of the two parts, ``alpha * rho`` and ``alpha * (1 - rho)`` (0
+    #: without a penalty); read in the solvers' inner loops, so computed once.
+    l1: float = field(init=False, repr=False, compare=False)
+    l2: float = field(init=False, repr=False, compare=False)
 
     def __post_init__(self):
         if self.kind not in PENALTIES:
             raise ValueError(f"Unknown penalty {self.kind!r}; valid values are "
                              f"{list(PENALTIES)}.")
-
-    @property
-    def rho(self):
-        """The L1 share: ``l1_ratio`` for ``"elasticnet"``, 1 for ``"l1"``, else 0."""
-        return {None: 0.0, "l1": 1.0, "l2": 0.0, "elasticnet": self.l1_ratio}[self.kind]
-
-    @property
-    def l1(self):
-        """The strength of the L1 part, ``alpha * rho``."""
-        return 0.0 if self.kind is None else float(self.alpha * self.rho)
-
-    @property
-    def l2(self):
-        """The strength of the L2 part, ``alpha * (1 - rho)``."""
-        return 0.0 if self.kind is None else float(self.alpha * (1.0 - self.rho))
+        rho = {None: 0.0, "l1": 1.0, "l2": 0.0, "elasticnet": self.l1_ratio}[self.kind]
+        on = self.kind is not None
+        object.__setattr__(self, "rho", float(rho))
+        object.__setattr__(self, "l1", float(self.alpha * rho) if on else 0.0)
+        object.__setattr__(self, "l2", float(self.alpha * (1.0 - rho)) if on else 0.0)
 
     @property
     def has_l1(self):
@@ -69,9 +65,6 @@ class Penalty:
         """Whether a solver needs bounds (an L1 part split as ``w+ - w-``, or ``w >= 0``):
         the penalised objective is then not differentiable."""
         return self.l1 > 0 or self.positive
-
-    def with_alpha(self, alpha):
-        return replace(self, alpha=alpha)
 
     def value(self, coef):
         """The penalty of a coefficient array."""
