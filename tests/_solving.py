@@ -2,6 +2,7 @@
 result names its route and counts its inner steps, and the routes' limits can be set."""
 
 from sklearn_losses._solvers import DEFAULT_OPTIONS, solve
+from sklearn_losses.penalties import Penalty
 
 
 def solve_with(estimator, X, y, sample_weight=None, options=DEFAULT_OPTIONS):
@@ -14,3 +15,8 @@ def solve_with(estimator, X, y, sample_weight=None, options=DEFAULT_OPTIONS):
     return [solve(problem, penalty, solver=estimator.solver, tol=estimator.tol,
                   max_iter=estimator.max_iter, options=options)
             for problem in prepared.problems]
+
+
+def strengths(l1, l2):
+    """The elastic-net penalty ``l1 |w|_1 + l2 |w|_2^2 / 2`` (both parts > 0)."""
+    return Penalty("elasticnet", l1 + l2, l1 / (l1 + l2))

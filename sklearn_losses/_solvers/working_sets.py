@@ -340,11 +340,13 @@ class ColumnWorkingSet:
         # This round's solution is checked on every feature next round; only a solve
         # again on the same working set checks itself.
         self.checked = not grow.size
+        solved = self.last == EXACT_STEP
         res = gram_working_set(gram, obj.col_scale[order], self.penalty, self.w[order],
                                self.gtol, self.max_iter - self.n_iter, self.verbose,
-                               self.floor, solved=self.last == EXACT_STEP,
-                               check=self.checked, options=self.options)
+                               self.floor, solved=solved, check=self.checked,
+                               options=self.options)
         self.steps["rounds"] += 1
+        self.steps["rounds-from-exact"] += solved
         self.steps += res.steps
         self.n_iter += max(res.n_iter, 1)
         self.w, self.zero = np.zeros(p), False

@@ -1,0 +1,148 @@
+"""Smoothing continuation for piecewise-linear losses: Newton stages, the crossover's
+systems, the band and whole LPs."""
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+from _oracle import objective, reference_fit
+from _solving import solve_with
+from sklearn.datasets import make_classification, make_regression
+
+from sklearn_losses import LossClassifier, LossRegressor
+from sklearn_losses._objective import LinearObjective
+from sklearn_losses._solvers import DEFAULT_OPTIONS, crossover, data, lp
+from sklearn_losses.losses import CLASSIFICATION_LOSSES, resolve_loss
+from sklearn_losses.penalties import Penalty
+
+
+def hinge_reference_gap(X, y, model_coef, model_intercept, fit_intercept):
+    loss = CLASSIFICATION_LOSSES["hinge"]()
+    y_pm, sw = 2.0 * y - 1, np.ones(len(y))
+    ref_w, ref_b = reference_fit(loss, X, y_pm, sw, "l2", 1e-3, fit_intercept=fit_intercept)
+    ref = objective(loss, X, y_pm, sw, ref_w, ref_b, "l2", 1e-3)
+    ours = objective(loss, X, y_pm, sw, model_coef, model_intercept, "l2", 1e-3)
+    return (ours - ref) / abs(ref)
+
+
+def test_hinge_l2_newton_stages_beyond_the_gram_cap():
+    # More than 300 features but 4 samples per feature: the p x p Hessian still fits
+    # the memory budget, so the narrow stages run Newton (with p <= 300 only, hinge + L2
+    # at 20 000 x 1 000 ran out of max_iter in L-BFGS-B at width 1e-3, unconverged).
+    X, y = make_classification(1300, 320, n_informative=40, random_state=0)
+    est = LossClassifier("hinge", alpha=1e-3, fit_intercept=False)
+    [res] = solve_with(est, X, y)
+    assert res.converged and res.steps["newton-stages"] > 0
+    assert hinge_reference_gap(X, y, res.coef[0], res.intercept[0], False) <= 1e-8
+
+
+@pytest.mark.parametrize("fit_intercept", [False, True])
+def test_hinge_l2_newton_stages(fit_intercept):
+    # Hinge + L2 with n >= 4 p solves its narrow smoothing stages by Newton-CG with the
+    # smoothed Hessian: the reference optimum, in fewer iterations than L-BFGS-B alone
+    # (Newton needs 4 samples per feature: not with gram_min_ratio huge).
+    X, y = make_classification(1200, 20, n_informative=8, random_state=3)
+    est = LossClassifier("hinge", alpha=1e-3, fit_intercept=fit_intercept)
+    [newton] = solve_with(est, X, y)
+    [lbfgs] = solve_with(est, X, y, options=replace(DEFAULT_OPTIONS, gram_min_ratio=10**9))
+    assert newton.converged and lbfgs.converged
+    assert newton.steps["newton-stages"] > 0 and lbfgs.steps["newton-stages"] == 0
+    assert newton.n_iter < lbfgs.n_iter
+    assert hinge_reference_gap(X, y, newton.coef[0], newton.intercept[0],
+                               fit_intercept) <= 1e-8
+
+
+def test_closest_independent_on_kink_rows():
+    # More distinct on-kink rows than their rank: the closest distinct rows stay, as
+    # many as the rank, every copy of a repeated sample alike; independent rows: None.
+    B = np.array([[1.0, 0.0, 1.0], [0.0, 1.0, 1.0], [1.0, 1.0, 1.0], [1.0, 0.0, 1.0],
+                  [2.0, 1.0, 1.0]])  # rows 0 and 3 are one sample repeated; rank 3
+    B = np.column_stack([B[:, :2], B[:, :2].sum(axis=1)])  # third column dependent: rank 2
+    target = np.array([1.0, 1.0, 1.0, 1.0, 1.0])
+    distance = np.array([0.3, 0.1, 0.2, 0.3, 0.0])
+    keep = crossover.closest_independent(B, target, distance)
+    assert keep.tolist() == [False, True, False, False, True]
+    distance = np.array([0.0, 0.1, 0.2, 0.0, 0.3])  # the repeated sample is closest
+    assert crossover.closest_independent(B, target, distance).tolist() == [
+        True, True, False, True, False]
+    assert crossover.closest_independent(B[[0, 1]], target[:2], distance[:2]) is None
+
+
+@pytest.mark.parametrize("n_b", [0, 1])
+@pytest.mark.parametrize("l2", [0.0, 0.3])
+def test_stationary_on_kinks_solves_the_whole_system(n_b, l2):
+    # With an L2 part the coefficients are eliminated (the SVM dual's system); both forms
+    # must satisfy stationarity and the on-kink rows of the whole system.
+    rng = np.random.default_rng(0)
+    m, k = 5, 8
+    B = np.column_stack([rng.standard_normal((m, k))] + [np.ones(m)] * n_b)
+    D, rhs_s, target = rng.uniform(0.5, 2.0, m), rng.standard_normal(k + n_b), rng.standard_normal(m)
+    if l2 == 0:  # stationarity alone must then be consistent: rhs in the rows' span
+        rhs_s = B.T @ (D * rng.uniform(size=m))
+    # one L2 strength per feature, None without an L2 part
+    w, b, theta = crossover.stationary_on_kinks(B, D, rhs_s, target,
+                                                np.full(k, l2) if l2 else None, k)
+    x = np.concatenate([w, b[:n_b]])
+    assert np.allclose(np.concatenate([l2 * w, np.zeros(n_b)]) + B.T @ (D * theta), rhs_s)
+    assert np.allclose(B @ x, target)
+
+
+@pytest.mark.parametrize("l2", [0.0, 0.5])
+def test_on_kink_solution_full_and_deficient_rank(l2):
+    # Tall on-kink rows over several QR blocks: full rank gives the least-squares
+    # solution; a dependent column is found by the pivoted QR, and with an L2 part the
+    # direction the rows leave free is fixed by stationarity.
+    rng = np.random.default_rng(1)
+    m, k = 70, 6
+    B = np.column_stack([rng.standard_normal((m, k)), np.ones(m)])
+    target = B @ rng.standard_normal(k + 1)
+    rhs_s = rng.standard_normal(k + 1)
+    l2s = np.full(k, l2) if l2 else None  # one per feature, None without an L2 part
+    x, rank, determined = crossover.on_kink_solution(B, target, l2s, k, rhs_s, block=16)
+    assert rank == k + 1 and determined
+    assert np.allclose(x, np.linalg.lstsq(B, target, rcond=None)[0])
+    B[:, 2] = B[:, 0] - B[:, 1]  # rank k: one direction N is free
+    target = B @ rng.standard_normal(k + 1)
+    x, rank, determined = crossover.on_kink_solution(B, target, l2s, k, rhs_s, block=16)
+    assert rank == k and np.allclose(B @ x, target)
+    assert determined == (l2 > 0)
+    if l2 > 0:  # stationarity along N = (1, -1, -1, 0, ...): N . (l2 w - rhs_s) = 0
+        N = np.zeros(k + 1)
+        N[:3] = [1.0, -1.0, -1.0]
+        assert np.isclose(N @ (np.concatenate([l2 * x[:k], [0.0]]) - rhs_s), 0.0)
+
+
+@pytest.mark.parametrize("loss", ["quantile", "absolute_error", "epsilon_insensitive"])
+@pytest.mark.parametrize("guess", ["near", "far", "tiny band"])
+def test_band_lp_equals_the_whole_lp(loss, guess):
+    # The LP on the pairs near their kinks (the rest assumed on the side a guess puts
+    # them) reaches the whole LP's optimum: wrong sides join the band, an unbounded LP
+    # (a band too small to pin w down) doubles it. The smoothing solver finishes by it.
+    X, y = make_regression(n_samples=300, n_features=8, n_informative=5, noise=10.0,
+                           random_state=4)
+    y = y / np.std(y)
+    sw = np.random.default_rng(1).uniform(0.5, 2.0, len(y))
+    sw[:10] = 0.0
+    fn, penalty = resolve_loss(loss), Penalty("l1", 0.01)
+    columns = data.column_statistics(X, sw, True)
+    obj = LinearObjective(fn.loss_gradient, X, y, sw, True, offset=columns.offset,
+                          col_scale=columns.col_scale)
+    whole = lp.highs(fn, obj, penalty, 1e-10, 1000)
+    assert whole.route == "highs" and whole.steps["lp-solves"] == 1
+    rng = np.random.default_rng(0)
+    exact = X @ whole.coef[0] + whole.intercept[0] - whole.coef[0] @ obj.offset
+    raw = {"near": exact + 1e-3 * rng.standard_normal(len(y)),
+           "far": exact + 0.3 * rng.standard_normal(len(y)), "tiny band": exact}[guess]
+    band = lp.band_lp(fn, obj, penalty, 1e-10, 1000, raw=raw,
+                      band=2 if guess == "tiny band" else 40)
+    assert band is not None and band.converged and band.route == "band-lp"
+    assert band.steps["lp-solves"] > (guess != "near")
+
+    def value(result):
+        return obj.value(result.coef, result.intercept) + penalty.value(result.coef)
+
+    assert value(band) == pytest.approx(value(whole), rel=1e-9)
+    fit = LossRegressor(loss, penalty="l1", alpha=0.01, tol=1e-8).fit(X, y, sample_weight=sw)
+    assert fit.converged_ and fit.n_iter_ > 0
+    ours = obj.value(fit.coef_[None, :], np.array([fit.intercept_ + fit.coef_ @ obj.offset]))
+    assert ours + penalty.value(fit.coef_) == pytest.approx(value(whole), rel=1e-9)
