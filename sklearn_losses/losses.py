@@ -16,6 +16,7 @@ from numbers import Real
 import numpy as np
 from scipy.optimize import minimize_scalar
 from scipy.special import expit, log_expit, log_softmax, logsumexp, softmax
+from sklearn import get_config
 from sklearn.base import BaseEstimator
 from sklearn.utils.metadata_routing import UNUSED
 
@@ -142,8 +143,11 @@ class Loss(BaseEstimator):
             )
 
     def validate(self):
-        """Check the loss's own parameters against ``_parameter_constraints``."""
-        self._validate_params()
+        """Check the loss's own parameters against ``_parameter_constraints`` (skipped
+        under scikit-learn's ``skip_parameter_validation``, as its estimators skip theirs:
+        a cross-validation path scores every alpha with parameters checked once)."""
+        if not get_config()["skip_parameter_validation"]:
+            self._validate_params()
 
     def intercept_only(self, y, sample_weight):
         """Optimal constant raw prediction (used as the starting intercept)."""

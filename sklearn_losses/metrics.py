@@ -1,24 +1,31 @@
 r"""One metric per loss: the (weighted) mean over samples, in its textbook form.
 
-Where :mod:`sklearn.metrics` computes the same quantity it is called; the others take
-their per-sample formula from the loss classes in :mod:`sklearn_losses.losses`, so
-each formula is written once. Every metric has the signature
+The per-sample formulas come from the loss classes in :mod:`sklearn_losses.losses`
+(the Poisson deviance and the cross-entropies are written here), so each is written
+once; where :mod:`sklearn.metrics` computes the same quantity, the value, the reading of
+the labels and the errors follow it (the tests compare them). The inputs are checked
+here with light checks of their own: a cross-validation path scores every alpha of
+every fold through these functions. Every metric has the signature
 ``metric(y_true, y_pred, *, sample_weight=None, <loss parameters>)`` and returns
 :math:`\sum_i s_i \ell_i / \sum_i s_i`. Lower is better.
 """
 
 import numpy as np
-from scipy.special import rel_entr
+import scipy.sparse as sp
+from scipy.special import rel_entr, xlogy
+from sklearn import get_config
 from sklearn import metrics as skm
-from sklearn.utils import check_array, check_consistent_length
-from sklearn.utils.multiclass import type_of_target
+from sklearn.utils import check_consistent_length
 
 from .losses import (
+    AbsoluteError,
     EpsilonInsensitive,
     Hinge,
     Huber,
     ModifiedHuber,
+    Quantile,
     SquaredEpsilonInsensitive,
+    SquaredError,
     SquaredHinge,
 )
 
@@ -27,14 +34,33 @@ from .losses import (
 _EPS = np.finfo(np.float64).eps
 
 
+def _float_array(values, name):
+    """``values`` as a 1-D or 2-D float64 array of samples, or an error naming ``name``:
+    sparse, not numeric, another shape, no samples, or NaN or infinity (unless
+    scikit-learn's ``assume_finite`` is set)."""
+    if sp.issparse(values):
+        raise TypeError(f"{name} must be a dense array; got a sparse {type(values).__name__}.")
+    try:
+        array = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"{name} must be numeric: {error}.") from None
+    if array.ndim not in (1, 2) or len(array) == 0:
+        raise ValueError(f"{name} must be a 1-D or 2-D array of at least one sample; got "
+                         f"shape {array.shape}.")
+    if not get_config()["assume_finite"] and not np.isfinite(array).all():
+        what = "NaN" if np.isnan(array).any() else "infinity"
+        raise ValueError(f"Input {name} contains {what}.")
+    return array
+
+
 def _check_regression(y_true, y_pred, sample_weight):
-    y_true = check_array(y_true, ensure_2d=False, input_name="y_true")
-    y_pred = check_array(y_pred, ensure_2d=False, input_name="y_pred")
+    y_true = _float_array(y_true, "y_true")
+    y_pred = _float_array(y_pred, "y_pred")
     check_consistent_length(y_true, y_pred, sample_weight)
     if y_true.shape != y_pred.shape:
         raise ValueError(f"y_true and y_pred have different shapes: {y_true.shape} and "
                          f"{y_pred.shape}.")
-    return y_true.astype(float), y_pred.astype(float)
+    return y_true, y_pred
 
 
 def _check_weights(sample_weight, n_samples):
@@ -42,8 +68,7 @@ def _check_weights(sample_weight, n_samples):
     not all 0 (``None`` stays ``None``), or a ``ValueError`` that names the problem."""
     if sample_weight is None:
         return None
-    sample_weight = check_array(sample_weight, ensure_2d=False, dtype=np.float64,
-                                input_name="sample_weight")
+    sample_weight = _float_array(sample_weight, "sample_weight")
     if sample_weight.ndim != 1:
         raise ValueError(f"sample_weight must be 1-D; got shape {sample_weight.shape}.")
     check_consistent_length(sample_weight, np.empty(n_samples))
@@ -138,10 +163,10 @@ def mean_loss(y_true, y_pred, *, loss, sample_weight=None, labels=None):
 def mean_squared_error(y_true, y_pred, *, sample_weight=None):
     r"""Mean squared error :math:`\frac{1}{\sum s}\sum_i s_i (y_i - \hat y_i)^2`.
 
-    (The training loss ``squared_error`` is half of it.) Calls
+    (The training loss ``squared_error`` is half of it.) Equals
     :func:`sklearn.metrics.mean_squared_error`.
     """
-    return _scikit_learn(skm.mean_squared_error, y_true, y_pred, sample_weight)
+    return 2.0 * _pointwise(SquaredError(), y_true, y_pred, sample_weight)
 
 
 def root_mean_squared_error(y_true, y_pred, *, sample_weight=None):
@@ -150,9 +175,9 @@ def root_mean_squared_error(y_true, y_pred, *, sample_weight=None):
 
 
 def mean_absolute_error(y_true, y_pred, *, sample_weight=None):
-    r"""Mean absolute error :math:`\frac{1}{\sum s}\sum_i s_i |y_i - \hat y_i|`; calls
+    r"""Mean absolute error :math:`\frac{1}{\sum s}\sum_i s_i |y_i - \hat y_i|`; equals
     scikit-learn's."""
-    return _scikit_learn(skm.mean_absolute_error, y_true, y_pred, sample_weight)
+    return _pointwise(AbsoluteError(), y_true, y_pred, sample_weight)
 
 
 def huber_loss(y_true, y_pred, *, sample_weight=None, delta=1.0):
@@ -164,10 +189,11 @@ def huber_loss(y_true, y_pred, *, sample_weight=None, delta=1.0):
 
 
 def pinball_loss(y_true, y_pred, *, sample_weight=None, quantile=0.5):
-    r"""Mean pinball loss :math:`\max(q r, (q - 1) r)`, :math:`r = y - \hat y`; calls
+    r"""Mean pinball loss :math:`\max(q r, (q - 1) r)`, :math:`r = y - \hat y`; equals
     :func:`sklearn.metrics.mean_pinball_loss` (its ``alpha`` is the quantile)."""
-    return _scikit_learn(skm.mean_pinball_loss, y_true, y_pred, sample_weight,
-                         alpha=quantile)
+    loss = Quantile(quantile=quantile)
+    loss.validate()
+    return _pointwise(loss, y_true, y_pred, sample_weight)
 
 
 def epsilon_insensitive_loss(y_true, y_pred, *, sample_weight=None, epsilon=0.1):
@@ -185,25 +211,26 @@ def squared_epsilon_insensitive_loss(y_true, y_pred, *, sample_weight=None, epsi
 
 
 def mean_poisson_deviance(y_true, y_pred, *, sample_weight=None):
-    r"""Mean Poisson deviance :math:`2(y \log(y / \hat y) - y + \hat y)`; calls
-    scikit-learn's (``y_pred`` must be positive: pass ``predict``, not raw scores). Several
-    targets (2-D) are averaged, as scikit-learn averages its other multi-output errors."""
-    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
-    if y_true.ndim == 2 and y_true.shape == y_pred.shape:
-        return float(np.mean([mean_poisson_deviance(t, p, sample_weight=sample_weight)
-                              for t, p in zip(y_true.T, y_pred.T)]))
-    return _scikit_learn(skm.mean_poisson_deviance, y_true, y_pred, sample_weight)
+    r"""Mean Poisson deviance :math:`2(y \log(y / \hat y) - y + \hat y)`, as
+    scikit-learn's: ``y_true`` must be >= 0 and ``y_pred`` > 0 (pass ``predict``, not raw
+    scores). Several targets (2-D) are averaged, as scikit-learn averages its other
+    multi-output errors."""
+    y_true, y_pred = _check_regression(y_true, y_pred, sample_weight)
+    if np.any(y_true < 0) or np.any(y_pred <= 0):
+        raise ValueError("The Poisson deviance needs y_true >= 0 and y_pred > 0; got "
+                         f"y_true >= {y_true.min():g}, y_pred >= {y_pred.min():g}.")
+    return _mean(2.0 * (xlogy(y_true, y_true / y_pred) - y_true + y_pred), sample_weight)
 
 
 # ------------------------------------------------------------------------- probabilities
 
 
 def _check_proba(y_prob, name="y_prob"):
-    y_prob = check_array(y_prob, ensure_2d=False, input_name=name)
+    y_prob = _float_array(y_prob, name)
     if np.any(y_prob < 0) or np.any(y_prob > 1):
         raise ValueError(f"{name} must hold probabilities in [0, 1]; got values in "
                          f"[{y_prob.min():g}, {y_prob.max():g}].")
-    return y_prob.astype(float)
+    return y_prob
 
 
 def binary_cross_entropy(y_true, y_prob, *, sample_weight=None, labels=None):
@@ -236,7 +263,7 @@ def binary_cross_entropy(y_true, y_prob, *, sample_weight=None, labels=None):
                 raise ValueError("A 2-D y_prob for binary labels must have two columns.")
             _check_rows_sum_to_one(y_prob, "y_prob")
             y_prob = y_prob[:, 1]
-        if len(np.unique(y_true)) > 2 and labels is None:
+        if labels is None and len(np.unique(y_true)) > 2:
             raise ValueError(f"binary_cross_entropy needs two classes; got "
                              f"{len(np.unique(y_true))}: use categorical_cross_entropy.")
         positive = (_binary_classes(y_true, labels, "zero_one")[1] > 0).astype(float)
@@ -253,38 +280,63 @@ def categorical_cross_entropy(y_true, y_prob, *, sample_weight=None, labels=None
     r"""Mean categorical cross-entropy :math:`-\sum_k y_k \log p_k`.
 
     ``y_true`` holds class labels (columns of ``y_prob`` follow the sorted labels, or
-    ``labels``) or one-hot / probability rows of the shape of ``y_prob``. A 1-D
-    ``y_prob`` is the positive-class probability of a binary problem. With labels this
-    calls :func:`sklearn.metrics.log_loss`. Rows of ``y_prob`` and of a 2-D ``y_true``
-    must sum to 1.
+    ``labels``; a single label needs ``labels``, as :func:`sklearn.metrics.log_loss`,
+    whose value this is) or one-hot / probability rows of the shape of ``y_prob``. A 1-D
+    ``y_prob`` is the positive-class probability of a binary problem. Rows of ``y_prob``
+    and of a 2-D ``y_true`` must sum to 1.
     """
     y_prob = _check_proba(y_prob)
+    if y_prob.ndim == 1:
+        y_prob = np.column_stack([1.0 - y_prob, y_prob])
     _check_rows_sum_to_one(y_prob, "y_prob")
     y_true = np.asarray(y_true)
     check_consistent_length(y_true, y_prob, sample_weight)
-    sample_weight = _check_weights(sample_weight, len(y_true))
     if y_true.ndim == 1:
-        return float(skm.log_loss(y_true, y_prob, sample_weight=sample_weight,
-                                  labels=labels))
+        y_true = (y_true[:, None] == _label_columns(y_true, labels, y_prob.shape[1])
+                  ).astype(float)
     if y_prob.shape != y_true.shape:
         raise ValueError(f"One-hot y_true of shape {y_true.shape} needs y_prob of the same "
                          f"shape; got {y_prob.shape}.")
     y_true = _check_proba(y_true, "y_true")
     _check_rows_sum_to_one(y_true, "y_true")
-    values = -np.sum(y_true * np.log(np.clip(y_prob, _EPS, 1.0)), axis=1)
-    return float(np.average(values, weights=sample_weight))
+    values = -np.sum(xlogy(y_true, np.clip(y_prob, _EPS, 1.0)), axis=1)
+    return _mean(values, sample_weight)
+
+
+def _label_columns(y_true, labels, n_columns):
+    """The classes that the ``n_columns`` columns of probabilities stand for: the sorted
+    ``labels`` (``y_true`` must hold no other), else the labels in ``y_true``."""
+    present = np.unique(y_true)
+    if labels is not None:
+        classes = np.unique(labels)
+        unknown = np.setdiff1d(present, classes)
+        if unknown.size:
+            raise ValueError(f"y_true holds labels that are not in labels={classes.tolist()}: "
+                             f"{unknown.tolist()[:10]}.")
+    elif len(present) == 1:
+        raise ValueError(
+            f"y_true contains only one label ({present[0]}); pass labels= (every class, "
+            "sorted as the columns of y_prob) so that its column is known.")
+    else:
+        classes = present
+    if len(classes) != n_columns:
+        raise ValueError(f"y_prob has {n_columns} columns but there are {len(classes)} "
+                         f"classes ({classes.tolist()[:10]}); pass labels= naming one class "
+                         "per column.")
+    return classes
 
 
 def cross_entropy(y_true, y_prob, *, sample_weight=None, labels=None):
-    """The cross-entropy that ``log_loss`` trains on: binary (per label, for multi-label
-    targets) or categorical (multinomial), chosen from ``y_true`` (and ``labels``)."""
-    kind = type_of_target(y_true, input_name="y_true")
-    if kind == "multilabel-indicator" or (kind == "binary" and (
-            labels is None or len(np.unique(labels)) <= 2)):
-        return binary_cross_entropy(y_true, y_prob, sample_weight=sample_weight,
-                                    labels=labels)
-    return categorical_cross_entropy(y_true, y_prob, sample_weight=sample_weight,
-                                     labels=labels)
+    """The cross-entropy that ``log_loss`` trains on: binary (per label, for a 0/1
+    multi-label indicator ``y_true``) for two classes (in ``labels``, else in
+    ``y_true``), else categorical (multinomial)."""
+    y = np.asarray(y_true)
+    if y.ndim == 2 and y.shape[1] > 1:
+        binary = True  # multi-label
+    else:
+        binary = len(np.unique(y if labels is None else labels)) <= 2
+    metric = binary_cross_entropy if binary else categorical_cross_entropy
+    return metric(y_true, y_prob, sample_weight=sample_weight, labels=labels)
 
 
 def kl_divergence(p_true, p_pred, *, sample_weight=None, labels=None):
@@ -343,7 +395,7 @@ def _one_hot(y, n_columns, labels):
 def _margin_metric(loss, y_true, decision, sample_weight, labels):
     """Mean margin loss; one-vs-rest (summed over classes, as ``LossClassifier`` trains)
     for a 2-D decision, averaged over labels for a multi-label (0/1 indicator) y."""
-    decision = check_array(decision, ensure_2d=False, input_name="decision")
+    decision = _float_array(decision, "decision")
     y_true = np.asarray(y_true)
     check_consistent_length(y_true, decision, sample_weight)
     if y_true.ndim == 2:  # multi-label: one binary margin per label, averaged over labels

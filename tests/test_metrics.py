@@ -66,6 +66,69 @@ def test_agree_with_scikit_learn_where_it_has_them():
         np.mean(np.where(np.abs(r) <= 0.5, r**2 / 2, 0.5 * (np.abs(r) - 0.25))))
 
 
+_SKLEARN_REGRESSION = [
+    (M.mean_squared_error, skm.mean_squared_error, {}, {}),
+    (M.mean_absolute_error, skm.mean_absolute_error, {}, {}),
+    (M.pinball_loss, skm.mean_pinball_loss, {"quantile": 0.3}, {"alpha": 0.3}),
+    (M.mean_poisson_deviance, skm.mean_poisson_deviance, {}, {}),
+]
+
+
+# scikit-learn's Poisson deviance takes one target only
+@pytest.mark.parametrize("ours, theirs, kwargs, theirs_kwargs, shape", [
+    (*row, shape) for row in _SKLEARN_REGRESSION for shape in [(40,), (40, 3)]
+    if not (row[0] is M.mean_poisson_deviance and len(shape) == 2)])
+def test_regression_metrics_equal_scikit_learn(ours, theirs, kwargs, theirs_kwargs, shape):
+    # our formulas, scikit-learn's values: weighted, and averaged over several targets
+    rng = np.random.default_rng(1)
+    y, pred = rng.uniform(0.0, 3.0, shape), rng.uniform(0.1, 3.0, shape)
+    sw = rng.uniform(0.5, 2.0, shape[0])
+    assert ours(y, pred, sample_weight=sw, **kwargs) == pytest.approx(
+        theirs(y, pred, sample_weight=sw, **theirs_kwargs), rel=1e-12)
+
+
+def test_categorical_cross_entropy_of_labels_equals_log_loss():
+    rng = np.random.default_rng(2)
+    y = rng.choice(["a", "b", "c"], 60)
+    p = rng.uniform(0.01, 1.0, (60, 3))
+    p /= p.sum(axis=1, keepdims=True)
+    sw = rng.uniform(0.5, 2.0, 60)
+    assert M.categorical_cross_entropy(y, p, sample_weight=sw) == pytest.approx(
+        skm.log_loss(y, p, sample_weight=sw), rel=1e-12)
+    assert M.cross_entropy(y[:5], p[:5], labels=["a", "b", "c"]) == pytest.approx(
+        skm.log_loss(y[:5], p[:5], labels=["a", "b", "c"]), rel=1e-12)
+    with pytest.raises(ValueError, match="only one label"):
+        M.categorical_cross_entropy(["a", "a"], p[:2])
+    with pytest.raises(ValueError, match="3 columns but there are 2 classes"):
+        M.categorical_cross_entropy(["a", "b"], p[:2])
+
+
+@pytest.mark.parametrize("y_pred, error, match", [
+    ([1.0, np.nan], ValueError, "Input y_pred contains NaN"),
+    ([1.0, np.inf], ValueError, "Input y_pred contains infinity"),
+    ([], ValueError, "at least one sample"),
+    (np.ones((2, 1, 1)), ValueError, "1-D or 2-D"),
+    (["x", "y"], ValueError, "y_pred must be numeric"),
+])
+def test_bad_predictions_are_named(y_pred, error, match):
+    with pytest.raises(error, match=match):
+        M.mean_squared_error(np.ones(len(y_pred)), y_pred)
+
+
+def test_sparse_predictions_are_refused():
+    import scipy.sparse as sp
+
+    with pytest.raises(TypeError, match="y_pred must be a dense array"):
+        M.huber_loss([1.0, 2.0], sp.csr_matrix([[1.0], [2.0]]))
+
+
+def test_poisson_deviance_needs_its_domain():
+    with pytest.raises(ValueError, match="y_true >= 0 and y_pred > 0"):
+        M.mean_poisson_deviance([1.0, -1.0], [1.0, 1.0])
+    with pytest.raises(ValueError, match="y_true >= 0 and y_pred > 0"):
+        M.mean_poisson_deviance([1.0, 1.0], [1.0, 0.0])
+
+
 def test_sample_weight_equals_repetition():
     y_true, y_pred = np.array([0.0, 1.0, 4.0]), np.array([1.0, 1.5, 0.0])
     weighted = M.huber_loss(y_true, y_pred, sample_weight=[1, 3, 2])
