@@ -473,16 +473,16 @@ class LogLoss(ClassificationLoss):
 
     def loss_gradient(self, y, raw):
         if raw.ndim == 2:
-            # log-sum-exp shifted by the row maximum. Reductions across a few columns are
-            # slow in numpy (axis=1 on (n, 3): 80 us at n = 2 000, measured here), so the
-            # maximum is taken column by column and the row sums by a product with ones.
+            # log-sum-exp shifted by the row maximum. numpy's reductions along a short
+            # axis=1 are slow (a loop per row), so the maximum is taken column by column
+            # and the row sums by a product with ones.
             z = raw - functools.reduce(np.maximum, raw.T)[:, None]
             e = np.exp(z)
             total = e @ np.ones(raw.shape[1])
             # y's rows sum to one: -sum_k y_k log p_k = log(total) - sum_k y_k z_k
             return np.log(total) - np.einsum("ij,ij->i", y, z), e / total[:, None] - y
         # log(1 + e^z) = max(z, 0) + log1p(e^-|z|) and sigma(z) from the same exponential:
-        # one exp for both (np.logaddexp plus expit cost twice as much, measured here)
+        # one exp for both (np.logaddexp and expit would take one each)
         z = -y * raw
         e = np.exp(-np.abs(z))
         loss = np.log1p(e)

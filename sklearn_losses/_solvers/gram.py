@@ -96,11 +96,6 @@ class Gram:
         """Compute every column not known yet (nothing once all are)."""
         self.rows(np.flatnonzero(~self._known))
 
-    @property
-    def complete_columns(self):
-        """How many columns are computed."""
-        return int(np.count_nonzero(self._known))
-
     def grown(self, X, offset, c):
         """The Gram matrix of more features of the same samples (``X``'s first columns
         are this one's, ``offset`` and ``c`` theirs): the moments of ``y`` are shared and
