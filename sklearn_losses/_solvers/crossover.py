@@ -20,6 +20,7 @@ import scipy.sparse as sp
 from scipy import linalg
 from scipy.linalg import lapack
 from scipy.optimize import lsq_linear
+from scipy.sparse.linalg import LinearOperator, minres
 
 from .gram import solve_spd
 from .lp import kink_scale
@@ -37,6 +38,13 @@ class Crossover:
     intercept in the kinks' scale (``(w_F * col_scale, b) / kappa``, the units of y), so
     that ranks, residuals and tolerances are free of the columns' and the target's
     units.
+
+    With an L2 part, a system too large to hold densely (many samples on kinks and many
+    features: sparse or wide X) is the SVM dual's on the on-kink samples, solved by
+    MINRES with products by their rows of X (:func:`dual_by_minres`): it costs a few
+    hundred passes over those rows, not over X, and starts from the shares the smoothed
+    solution gives (``theta`` of the last round for the samples still on kinks).
+    ``minres_iterations`` counts its iterations.
     """
 
     def __init__(self, loss, obj, penalty, W, b, width, gtol, max_rounds=8, max_size=3000,
@@ -59,7 +67,9 @@ class Crossover:
         self.tiny = 1e-10 * (self.kappa + np.abs(self.beta))
         self.n_b = int(obj.fit_intercept)
         self.stored = X.nnz if sp.issparse(X) else X.size
-        self.rounds = 0
+        self.rounds = self.minres_iterations = 0
+        # the smoothed loss's share of each jump: where the iterative solve starts
+        self.theta = np.clip((self.d + width) / (2 * width), 0.0, 1.0)
 
     def run(self):
         """``(W, b)``, the exact optimum, or ``None``."""
@@ -84,43 +94,59 @@ class Crossover:
         and the right-hand side of stationarity; ``None`` when the system would be too
         large (the dual's ``m + 1`` unknowns with an L2 part and fewer samples on kinks
         than unknowns, else ``k + 1``; its dense rows at most twice the entries X
-        stores)."""
+        stores). With an L2 part, a dual too large to hold densely keeps the on-kink
+        rows of X itself instead of ``B`` (``iterative``), as long as they are at most a
+        quarter of X (a MINRES iteration is a pass over them)."""
         obj, s, n_b, kappa = self.obj, self.obj.sample_weight, self.n_b, self.kappa
         l1, l2 = self.penalty.l1, self.penalty.l2
         rows, kinks = np.nonzero(self.side == 0)
         cols = np.flatnonzero(self.free)
         m, k = len(rows), len(cols)
         dual = l2 > 0 and m < k + n_b
-        if (not dual and 2 * (k + n_b) > self.max_size) or \
+        X = obj.X
+        iterative = dual and (m + n_b > self.max_size
+                              or m * (k + n_b) > 2 * self.stored + 10**6)
+        if iterative:
+            X_rows = X[rows]
+            if (X_rows.nnz if sp.issparse(X) else X_rows.size) > self.stored / 4:
+                return None
+        elif (not dual and 2 * (k + n_b) > self.max_size) or \
                 m * (k + n_b) > 2 * self.stored + 10**6:
             return None
         g_fixed = self.left + np.sum(self.jump * (self.side > 0), axis=1)
-        # B (w_F, b) = beta, built in one array (memory: a few m x k arrays in all)
-        X = obj.X
-        B = np.ones((m, k + n_b))
-        for start in range(0, m, 256):  # by blocks: no second m x k array
-            part = rows[start: start + 256]
-            B[start: start + 256, :k] = (X[part][:, cols].toarray() if sp.issparse(X)
-                                         else X[np.ix_(part, cols)])
         # standardised features: (w_F * col_scale, b) / kappa are the unknowns, the L2
         # part on them is l2 kappa / col_scale**2 and the on-kink targets beta / kappa
         unit = np.concatenate([obj.col_scale[cols], np.ones(n_b)])
-        B[:, :k] -= obj.offset[cols]
-        B /= unit
         r_fixed = obj.coef_gradient(s * g_fixed)[0]
         # Stationarity in (w_F, b): S_w w_F + S_theta theta = rhs_s
         sigma = self.sigma
         rhs_s = np.concatenate([-l1 * sigma[cols] - r_fixed[cols], [-np.dot(s, g_fixed)]]
                                if n_b else [-l1 * sigma[cols] - r_fixed[cols]]) / unit
-        return dict(rows=rows, kinks=kinks, cols=cols, m=m, k=k, B=B, unit=unit,
-                    g_fixed=g_fixed, D=s[rows] * self.jump[rows, kinks],
-                    target=self.beta[rows, kinks] / kappa, rhs_s=rhs_s,
-                    l2_F=l2 * kappa / unit[:k] ** 2 if l2 > 0 else None)
+        system = dict(rows=rows, kinks=kinks, cols=cols, m=m, k=k, unit=unit,
+                      g_fixed=g_fixed, D=s[rows] * self.jump[rows, kinks],
+                      target=self.beta[rows, kinks] / kappa, rhs_s=rhs_s,
+                      l2_F=l2 * kappa / unit[:k] ** 2 if l2 > 0 else None,
+                      iterative=iterative)
+        if iterative:
+            system["X_rows"] = X_rows
+            return system
+        # B (w_F, b) = beta, built in one array (memory: a few m x k arrays in all)
+        B = np.ones((m, k + n_b))
+        for start in range(0, m, 256):  # by blocks: no second m x k array
+            part = rows[start: start + 256]
+            B[start: start + 256, :k] = (X[part][:, cols].toarray() if sp.issparse(X)
+                                         else X[np.ix_(part, cols)])
+        B[:, :k] -= obj.offset[cols]
+        B /= unit
+        system["B"] = B
+        return system
 
     def solve(self, system):
         """``(w_new, b_new, theta)`` of the guess's system; ``RETRY`` after moving the
         on-kink samples the rows cannot all pass through (the closest stay, as many as
         the rows' rank); ``None`` when nothing satisfies the system."""
+        if system["iterative"]:
+            return self.solve_iterative(system)
         rows, kinks, m, k = system["rows"], system["kinks"], system["m"], system["k"]
         B, target, rhs_s, l2_F = system["B"], system["target"], system["rhs_s"], system["l2_F"]
         unit, n_b, kappa, l2 = system["unit"], self.n_b, self.kappa, self.penalty.l2
@@ -168,6 +194,33 @@ class Crossover:
         w_new[system["cols"]] = w_free * kappa / unit[:k]
         return w_new, b_new * kappa, theta
 
+    def solve_iterative(self, system):
+        """``(w_new, b_new, theta)`` of the SVM dual on the on-kink samples, by MINRES on
+        their rows of X (see :func:`dual_by_minres`); ``None`` when it does not reach
+        the system to the dense solve's accuracy."""
+        obj, kappa, n_b = self.obj, self.kappa, self.n_b
+        rows, kinks, cols, k = system["rows"], system["kinks"], system["cols"], system["k"]
+        p = obj.X.shape[1]
+        # the rows' products on the free features, centred: (X_B - o)_F v
+        mask = None if k == p else self.free
+        offset = obj.offset if mask is None else np.where(mask, obj.offset, 0.0)
+        # (w_F * col_scale) / kappa = (rhs_s - B_w^T u) / l2_F in the unknowns' units;
+        # in X's: w_F = (rhs_s * col_scale - (X_B - o)_F^T u) / l2
+        r = np.zeros(p)
+        r[cols] = system["rhs_s"][:k] * system["unit"][:k]
+        theta0 = self.theta[rows, kinks]
+        start = np.concatenate([system["D"] * theta0, self.b[:n_b] / kappa])
+        solution = dual_by_minres(system["X_rows"], offset, mask, self.penalty.l2 * kappa,
+                                  r, system["target"], system["rhs_s"][k:], start)
+        if solution is None:
+            return None
+        u, b_new, iterations = solution
+        self.minres_iterations += iterations
+        w_new = (r - transposed_centred(system["X_rows"], offset, mask, u)) / self.penalty.l2
+        theta = u / system["D"]
+        self.theta[rows, kinks] = np.clip(theta, 0.0, 1.0)
+        return w_new, (b_new * kappa if n_b else np.zeros(1)), theta
+
     def move(self, system, w_new, b_new, theta):
         """Move the guess towards the solution's own: samples whose ``theta`` leaves
         [0, 1] to that side, samples that cross their kink onto it, coefficients that
@@ -203,6 +256,69 @@ class Crossover:
 
 # Crossover.solve's answer when it moved samples and the round must be built again
 RETRY = object()
+
+
+def transposed_centred(X_rows, offset, mask, u):
+    """``(X_B - o)_F^T u``: the on-kink rows' transposed product, centred, on the free
+    features (``mask``; ``None``: all), zero elsewhere."""
+    t = np.asarray(X_rows.T @ u).ravel() - offset * u.sum()
+    return t if mask is None else np.where(mask, t, 0.0)
+
+
+def dual_by_minres(X_rows, offset, mask, scale, r, target, r_b, start, rtol=1e-15):
+    r"""The SVM dual's system of :func:`stationary_on_kinks` on the ``m`` on-kink rows
+    ``X_rows`` of X, by MINRES (:func:`scipy.sparse.linalg.minres`) with products by
+    those rows only: with ``A = (X_B - o)_F`` (centred by ``offset``, on the features of
+    ``mask``) and ``K = A A^T / scale`` (``scale = l2 kappa``),
+
+    .. math:: \begin{pmatrix} K & -1 \\ -1^T & 0 \end{pmatrix}
+              \begin{pmatrix} u \\ b \end{pmatrix} =
+              \begin{pmatrix} A r / scale - \text{target} \\ -r_b \end{pmatrix}
+
+    (without an intercept, ``r_b`` empty: ``K u = A r / scale - target``). Preconditioned
+    by the diagonal of ``K`` and the Schur complement's estimate ``sum 1 / diag K``.
+    ``start`` is ``(u, b)`` to begin from. Returns ``(u, b, iterations)``, ``b`` 0 without
+    an intercept, or ``None`` when the residual of a row exceeds 1e-9 of its right-hand
+    side (plus 1e-12: the dense solve's test, :func:`solve_consistent`).
+    """
+    m, n_b = X_rows.shape[0], len(r_b)
+
+    def K(u):
+        t = transposed_centred(X_rows, offset, mask, u)
+        return (np.asarray(X_rows @ t).ravel() - np.dot(offset, t)) / scale
+
+    def matvec(v):
+        u = v[:m]
+        if not n_b:
+            return K(u)
+        return np.concatenate([K(u) - v[m], [-u.sum()]])
+
+    Ar = np.asarray(X_rows @ r).ravel() - np.dot(offset, r)
+    rhs = np.concatenate([Ar / scale - target, -np.asarray(r_b)])
+    # diag K: the centred rows' squared norms on the free features
+    square = X_rows.multiply(X_rows) if sp.issparse(X_rows) else X_rows * X_rows
+    if mask is not None:
+        square = square @ mask.astype(float)
+        cross = np.asarray(X_rows @ offset).ravel()  # offset is 0 off the mask
+    else:
+        square = np.asarray(square.sum(axis=1)).ravel()
+        cross = np.asarray(X_rows @ offset).ravel()
+    diag = np.maximum((np.asarray(square).ravel() - 2 * cross + np.dot(offset, offset))
+                      / scale, np.finfo(float).tiny)
+    inverse = np.concatenate([1.0 / diag, [1.0 / np.sum(1.0 / diag)] * n_b])
+    size = m + n_b
+    iterations = [0]
+
+    def counted(_):
+        iterations[0] += 1
+
+    solution, _ = minres(LinearOperator((size, size), matvec=matvec), rhs, x0=start,
+                         M=LinearOperator((size, size), matvec=lambda v: v * inverse),
+                         rtol=rtol, maxiter=max(4 * size, 100), callback=counted)
+    residual = np.abs(matvec(solution) - rhs)
+    if not np.all(np.isfinite(solution)) or np.any(residual > 1e-9 * np.abs(rhs) + 1e-12):
+        return None
+    return solution[:m], (solution[m:] if n_b else np.zeros(1)), iterations[0]
 
 
 def stationary_on_kinks(B, D, rhs_s, target, l2, k, current=None, atol=(0.0, 0.0)):

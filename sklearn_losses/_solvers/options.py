@@ -38,6 +38,10 @@ class SolverOptions:
     polish_max_features
         Newton steps finishing a stalled L-BFGS-B run build the Hessian on at most this
         many nonzero coefficients.
+    crossover_max_size
+        A crossover's linear system is solved densely up to this many unknowns; with an
+        L2 part a larger one (the SVM dual on the samples on kinks) is solved by MINRES
+        on their rows of X, without one the crossover gives up (smoothing goes on).
     """
 
     gram_max_features: int = 300
@@ -50,6 +54,7 @@ class SolverOptions:
     grow_min: int = 16
     fast_growth: int = 32
     polish_max_features: int = 500
+    crossover_max_size: int = 3000
 
     def p_by_p_pays(self, n, p):
         """Whether p x p matrices (the Gram form, the curvature preconditioner, Newton's

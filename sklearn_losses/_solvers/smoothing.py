@@ -184,10 +184,12 @@ class Smoothing:
             exact = exact and (exact.coef, exact.intercept)
         else:
             crossover = Crossover(self.loss, obj, self.penalty, self.W, self.b, width,
-                                  self.gtol, raw=self.raw)
+                                  self.gtol, max_size=self.options.crossover_max_size,
+                                  raw=self.raw)
             exact = crossover.run()
             self.steps["crossover-attempts"] += 1
             self.steps["crossover-rounds"] += crossover.rounds
+            self.steps["crossover-minres-iterations"] += crossover.minres_iterations
         if exact is None:
             return None
         message = (f"{'LP on the samples near their kinks' if lp else 'crossover'} at "

@@ -5,6 +5,7 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from _oracle import objective, reference_fit
 from _solving import solve_with
 from sklearn.datasets import make_classification, make_regression
@@ -50,6 +51,51 @@ def test_hinge_l2_newton_stages(fit_intercept):
     assert newton.n_iter < lbfgs.n_iter
     assert hinge_reference_gap(X, y, newton.coef[0], newton.intercept[0],
                                fit_intercept) <= 1e-8
+
+
+@pytest.mark.parametrize("loss, penalty, fit_intercept, layout", [
+    ("hinge", "l2", True, "csr"),
+    ("hinge", "l2", False, "dense"),
+    ("hinge", "elasticnet", True, "csr"),
+    ("quantile", "l2", True, "dense"),
+    ("epsilon_insensitive", "l2", True, "csr"),
+    ("absolute_error", "elasticnet", False, "dense"),
+])
+def test_iterative_dual_crossover(loss, penalty, fit_intercept, layout):
+    # With an L2 part, a crossover system past crossover_max_size (0 here: every one) is
+    # the SVM dual on the samples on kinks solved by MINRES on their rows of X: the
+    # reference optimum, from weighted data, sparse or dense, with or without an
+    # intercept, with an L1 part too (the free features only) and for two kinks a sample
+    # (epsilon-insensitive).
+    rng = np.random.default_rng(0)
+    if loss == "hinge":
+        X, y = make_classification(300, 40, n_informative=10, random_state=0)
+        est = LossClassifier(loss, penalty=penalty, alpha=0.01, fit_intercept=fit_intercept)
+        target = 2.0 * y - 1
+    else:
+        X, y = make_regression(300, 40, n_informative=10, noise=10.0, random_state=0)
+        y = y / np.std(y)
+        est = LossRegressor(loss, penalty=penalty, alpha=0.01, fit_intercept=fit_intercept)
+        target = y
+    X = X * (rng.random(X.shape) < 0.3) + 0.5  # sparse rows around an offset
+    if layout == "csr":
+        X = sp.csr_matrix(X - 0.5)
+    sw = rng.uniform(0.5, 2.0, len(y))
+    options = replace(DEFAULT_OPTIONS, crossover_max_size=0)
+    [res] = solve_with(est, X, y, sw, options=options)
+    assert res.converged and res.route == "smoothing > crossover"
+    assert res.steps["crossover-minres-iterations"] > 0
+    dense = X.toarray() if sp.issparse(X) else X
+    fn = est._prepare(X, y, sw).loss
+    ref_w, ref_b = reference_fit(fn, dense, target, sw, penalty, 0.01,
+                                 fit_intercept=fit_intercept)
+    ref = objective(fn, dense, target, sw, ref_w, ref_b, penalty, 0.01)
+    ours = objective(fn, dense, target, sw, res.coef[0], res.intercept[0], penalty, 0.01)
+    assert (ours - ref) / abs(ref) <= 1e-8
+    # the dense crossover's solution
+    [dense_res] = solve_with(est, X, y, sw)
+    np.testing.assert_allclose(res.coef, dense_res.coef, rtol=0,
+                               atol=1e-6 * np.abs(dense_res.coef).max())
 
 
 def test_closest_independent_on_kink_rows():
