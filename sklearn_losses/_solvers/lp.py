@@ -18,14 +18,15 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import linprog
 
+from .options import DEFAULT_OPTIONS
 from .result import FitResult
 
 _TINY = np.finfo(np.float64).tiny
 
 
-def highs(loss, obj, penalty, tol, max_iter):
+def highs(loss, obj, penalty, tol, max_iter, options=DEFAULT_OPTIONS):
     """The whole LP (route ``"highs"``)."""
-    return band_lp(loss, obj, penalty, tol, max_iter)
+    return band_lp(loss, obj, penalty, tol, max_iter, options=options)
 
 
 def band_size(W, fit_intercept):
@@ -35,7 +36,8 @@ def band_size(W, fit_intercept):
     return 3 * (np.count_nonzero(W) + int(fit_intercept)) + 24
 
 
-def band_lp(loss, obj, penalty, tol, max_iter, raw=None, band=None, max_rounds=30):
+def band_lp(loss, obj, penalty, tol, max_iter, raw=None, band=None, max_rounds=30,
+            options=DEFAULT_OPTIONS):
     r"""The LP with slacks only for the ``band`` (sample, kink) pairs nearest their kinks
     at the predictions ``raw`` (every pair without ``raw``: the whole LP); each other
     pair is taken to stay on the side of its kink ``raw`` puts it: right
@@ -55,7 +57,9 @@ def band_lp(loss, obj, penalty, tol, max_iter, raw=None, band=None, max_rounds=3
     is posed in standardised units: coefficients of columns divided by ``col_scale``,
     and every quantity in the units of y divided by the kinks' scale
     (:func:`kink_scale`); the costs are multiplied by n, so that a sample's cost is about
-    1, not 1 / n.
+    1, not 1 / n. An LP of at least ``options.lp_ipm_min_rows`` rows goes to HiGHS's
+    interior-point method (its crossover returns a vertex): a few tens of iterations,
+    where the dual simplex pivots through thousands of vertices.
     """
     l1, positive = penalty.l1, penalty.positive
     weighted = obj.sample_weight > 0
@@ -96,13 +100,16 @@ def band_lp(loss, obj, penalty, tol, max_iter, raw=None, band=None, max_rounds=3
         cols.append(-sp.identity(m, format="csr"))
         cost.append(s[rows] * jump[rows, kinks] * kappa * cost_unit)
         bounds += [(0, None)] * m
+        tolerance = float(np.clip(tol, 1e-10, 1e-7))  # HiGHS refuses less than 1e-10
+        ipm = m >= options.lp_ipm_min_rows
         res = linprog(
             np.concatenate(cost), A_ub=sp.hstack(cols, format="csc"),
-            b_ub=beta[rows, kinks] / kappa, bounds=bounds, method="highs",
+            b_ub=beta[rows, kinks] / kappa, bounds=bounds,
+            method="highs-ipm" if ipm else "highs",
             options={"maxiter": max(max_iter, 10 * (m + p)),
-                     # HiGHS refuses tolerances below 1e-10
-                     "primal_feasibility_tolerance": float(np.clip(tol, 1e-10, 1e-7)),
-                     "dual_feasibility_tolerance": float(np.clip(tol, 1e-10, 1e-7))},
+                     "primal_feasibility_tolerance": tolerance,
+                     "dual_feasibility_tolerance": tolerance,
+                     **({"ipm_optimality_tolerance": tolerance} if ipm else {})},
         )
         n_iter += int(res.nit)
         whole = not side.any()

@@ -38,6 +38,10 @@ class SolverOptions:
     polish_max_features
         Newton steps finishing a stalled L-BFGS-B run build the Hessian on at most this
         many nonzero coefficients.
+    lp_ipm_min_rows
+        A linear programme of at least this many rows (samples near their kinks, or all
+        of them) is solved by HiGHS's interior-point method, smaller ones by its dual
+        simplex.
     crossover_max_size
         A crossover's linear system is solved densely up to this many unknowns; with an
         L2 part a larger one (the SVM dual on the samples on kinks) is solved by MINRES
@@ -55,6 +59,7 @@ class SolverOptions:
     fast_growth: int = 32
     polish_max_features: int = 500
     crossover_max_size: int = 3000
+    lp_ipm_min_rows: int = 500
 
     def p_by_p_pays(self, n, p):
         """Whether p x p matrices (the Gram form, the curvature preconditioner, Newton's

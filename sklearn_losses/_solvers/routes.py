@@ -238,7 +238,7 @@ def _lbfgs(fit):
 
 
 def _highs(fit):
-    return highs(fit.loss, fit.obj, fit.penalty, fit.tol, fit.max_iter)
+    return highs(fit.loss, fit.obj, fit.penalty, fit.tol, fit.max_iter, fit.options)
 
 
 def _smoothing(fit):
@@ -247,7 +247,8 @@ def _smoothing(fit):
                        options=fit.options).run()
     if not result.converged and not fit.penalty.has_l2:
         # A degenerate LP can defeat the crossover: HiGHS solves it exactly.
-        result = highs(fit.loss, fit.obj, fit.penalty, fit.tol, fit.max_iter).then(
+        result = highs(fit.loss, fit.obj, fit.penalty, fit.tol, fit.max_iter,
+                       fit.options).then(
             "smoothing", result.steps)
     return result
 

@@ -180,7 +180,7 @@ class Smoothing:
         if lp:
             self.steps["band-lp"] += 1
             exact = band_lp(self.loss, obj, self.penalty, self.tol, self.max_iter,
-                            raw=self.raw, band=near)
+                            raw=self.raw, band=near, options=self.options)
             exact = exact and (exact.coef, exact.intercept)
         else:
             crossover = Crossover(self.loss, obj, self.penalty, self.W, self.b, width,

@@ -98,6 +98,33 @@ def test_iterative_dual_crossover(loss, penalty, fit_intercept, layout):
                                atol=1e-6 * np.abs(dense_res.coef).max())
 
 
+@pytest.mark.parametrize("loss", ["quantile", "epsilon_insensitive"])
+def test_lp_by_interior_point_equals_the_simplex(loss):
+    # LPs of at least lp_ipm_min_rows rows go to HiGHS's interior-point method (0 here:
+    # every one): the simplex's optimum, through the band LP's rounds too.
+    X, y = make_regression(n_samples=300, n_features=8, n_informative=5, noise=10.0,
+                           random_state=4)
+    y = y / np.std(y)
+    est = LossRegressor(loss, penalty="l1", alpha=0.01, tol=1e-8)
+    fn, penalty = resolve_loss(loss), Penalty("l1", 0.01)
+    ipm = replace(DEFAULT_OPTIONS, lp_ipm_min_rows=0)
+    columns = data.column_statistics(X, np.ones(len(y)), True)
+    obj = LinearObjective(fn.loss_gradient, X, y, np.ones(len(y)), True,
+                          offset=columns.offset, col_scale=columns.col_scale)
+
+    def value(coef, intercept):
+        return obj.value(coef, intercept) + penalty.value(coef)
+
+    simplex = lp.highs(fn, obj, penalty, 1e-10, 1000)
+    whole = lp.highs(fn, obj, penalty, 1e-10, 1000, options=ipm)
+    assert whole.converged and value(whole.coef, whole.intercept) == pytest.approx(
+        value(simplex.coef, simplex.intercept), rel=1e-9)
+    [res] = solve_with(est, X, y, options=ipm)
+    assert res.converged and res.route == "smoothing > band-lp"
+    ours = value(res.coef, res.intercept + res.coef[0] @ obj.offset)
+    assert ours == pytest.approx(value(simplex.coef, simplex.intercept), rel=1e-9)
+
+
 def test_closest_independent_on_kink_rows():
     # More distinct on-kink rows than their rank: the closest distinct rows stay, as
     # many as the rank, every copy of a repeated sample alike; independent rows: None.
