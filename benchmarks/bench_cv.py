@@ -58,6 +58,12 @@ def main(argv=None):
     Xc, yc = make_classification(n, p, n_informative=p // 3, random_state=0)
     # far more features than samples, where L1 models are used most
     Xw, yw = make_regression(200, 2000, n_informative=100, noise=10.0, random_state=0)
+    # heavy-tailed noise (Student-t, 3 degrees of freedom) on a sparse rule (30 % of the
+    # features), where robust losses and L1 paths are used
+    rng = np.random.default_rng(0)
+    Xt = rng.standard_normal((n, p))
+    rule = Xt @ (rng.standard_normal(p) * (rng.random(p) < 0.3))
+    yt, yct = rule + rng.standard_t(3, n), (rule + rng.standard_t(3, n) > 0).astype(int)
     kf = KFold(5, shuffle=True, random_state=0)
     skf = StratifiedKFold(5, shuffle=True, random_state=0)
     rows = []
@@ -74,6 +80,9 @@ def main(argv=None):
                                         use_legacy_attributes=False,
                                         scoring="neg_log_loss")),
         ("hinge + l2", "clf", dict(loss="hinge", penalty="l2"), None),
+        ("huber + l1, Student-t noise", "reg-t", dict(loss="huber", penalty="l1"), None),
+        ("log_loss + elasticnet, Student-t noise", "clf-t",
+         dict(loss="log_loss", penalty="elasticnet"), None),
         ("squared_error + l1, 200 x 2000", "wide", dict(loss="squared_error", penalty="l1"),
          lambda a: LassoCV(alphas=a, cv=kf)),
         ("squared_error + elasticnet, 200 x 2000", "wide",
@@ -83,8 +92,9 @@ def main(argv=None):
     for name, kind, params, sklearn_cv in cases:
         if args.only not in name:
             continue
-        data, cv = {"reg": ((X, y), kf), "wide": ((Xw, yw), kf), "clf": ((Xc, yc), skf)}[kind]
-        CV, Est = (LossRegressorCV, LossRegressor) if kind != "clf" else (
+        data, cv = {"reg": ((X, y), kf), "wide": ((Xw, yw), kf), "clf": ((Xc, yc), skf),
+                    "reg-t": ((Xt, yt), kf), "clf-t": ((Xt, yct), skf)}[kind]
+        CV, Est = (LossRegressorCV, LossRegressor) if not kind.startswith("clf") else (
             LossClassifierCV, LossClassifier)
         ours = CV(**params, n_alphas=k, cv=cv)
         t_ours, fitted = timed(lambda: ours.fit(*data), args.repeats)

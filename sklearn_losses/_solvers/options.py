@@ -42,6 +42,14 @@ class SolverOptions:
         A linear programme of at least this many rows (samples near their kinks, or all
         of them) is solved by HiGHS's interior-point method, smaller ones by its dual
         simplex.
+    lp_max_size
+        The smoothing's LPs (the band LP, and the whole LP as its fall-back without an
+        L2 part) are solved only when their rows or their coefficient columns number at
+        most this many: HiGHS's interior-point method factorises a system of about that
+        size each iteration, and beyond it one LP costs minutes (4 833 band rows of a
+        CSR 20 000 x 5 000 quantile fit: over 2 minutes). Smoothing goes on instead, and
+        a fit that ends without an exact solution says so (``ConvergenceWarning``
+        naming ``solver="highs"``, which always solves the whole LP).
     crossover_max_size
         A crossover's linear system is solved densely up to this many unknowns; with an
         L2 part a larger one (the SVM dual on the samples on kinks) is solved by MINRES
@@ -60,11 +68,17 @@ class SolverOptions:
     polish_max_features: int = 500
     crossover_max_size: int = 3000
     lp_ipm_min_rows: int = 500
+    lp_max_size: int = 2500
 
     def p_by_p_pays(self, n, p):
         """Whether p x p matrices (the Gram form, the curvature preconditioner, Newton's
         Hessian) are worth their cost and memory for an n x p problem."""
         return p <= self.gram_max_features and n >= self.gram_min_ratio * p
+
+
+    def lp_pays(self, rows, p):
+        """Whether the smoothing solves an LP of ``rows`` rows on ``p`` features."""
+        return min(rows, p) <= self.lp_max_size
 
 
 #: The limits every fit uses unless told otherwise.

@@ -245,11 +245,20 @@ def _smoothing(fit):
     result = Smoothing(fit.loss, fit.obj, fit.penalty, fit.coef_init, fit.b_init, fit.gtol,
                        fit.tol, fit.max_iter, fit.verbose, scale=fit.scales.scale,
                        options=fit.options).run()
-    if not result.converged and not fit.penalty.has_l2:
-        # A degenerate LP can defeat the crossover: HiGHS solves it exactly.
-        result = highs(fit.loss, fit.obj, fit.penalty, fit.tol, fit.max_iter,
-                       fit.options).then(
-            "smoothing", result.steps)
+    if result.converged or fit.penalty.has_l2:
+        return result
+    # A degenerate LP can defeat the crossover: HiGHS solves it exactly, where the whole
+    # LP is not too large (else the smoothing's result, with a ConvergenceWarning)
+    rows = (np.count_nonzero(fit.obj.sample_weight > 0)
+            * fit.loss.kinks(fit.obj.y[:1])[0].shape[1])  # a row per sample and kink
+    p = fit.obj.X.shape[1]
+    if fit.options.lp_pays(rows, p):
+        return highs(fit.loss, fit.obj, fit.penalty, fit.tol, fit.max_iter,
+                     fit.options).then("smoothing", result.steps)
+    result.message += (f" The whole LP ({rows} rows, {p} features) is past "
+                       f"lp_max_size={fit.options.lp_max_size} and was not attempted.")
+    result.advice = ("solver='highs' solves it exactly (its time grows fast with both "
+                     "sizes); or try a larger max_iter or tol.")
     return result
 
 

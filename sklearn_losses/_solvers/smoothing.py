@@ -176,7 +176,8 @@ class Smoothing:
         lp = False
         if self.penalty.l2 == 0 and obj.n_outputs == 1:
             near = int(np.sum(np.abs(self.raw[:, None] - self.beta)[self.active] <= width))
-            lp = near <= band_size(self.W, obj.fit_intercept)
+            lp = (near <= band_size(self.W, obj.fit_intercept)
+                  and self.options.lp_pays(near, obj.X.shape[1]))
         if lp:
             self.steps["band-lp"] += 1
             exact = band_lp(self.loss, obj, self.penalty, self.tol, self.max_iter,

@@ -9,6 +9,7 @@ import scipy.sparse as sp
 from _oracle import objective, reference_fit
 from _solving import solve_with
 from sklearn.datasets import make_classification, make_regression
+from sklearn.exceptions import ConvergenceWarning
 
 from sklearn_losses import LossClassifier, LossRegressor
 from sklearn_losses._objective import LinearObjective
@@ -219,3 +220,21 @@ def test_band_lp_equals_the_whole_lp(loss, guess):
     assert fit.converged_ and fit.n_iter_ > 0
     ours = obj.value(fit.coef_[None, :], np.array([fit.intercept_ + fit.coef_ @ obj.offset]))
     assert ours + penalty.value(fit.coef_) == pytest.approx(value(whole), rel=1e-9)
+
+
+def test_whole_lp_fallback_bounded_by_lp_max_size():
+    # A smoothing that ends without an exact solution (max_iter=3 here) falls back to
+    # the whole LP only while that LP is within lp_max_size: past it the smoothing's
+    # result comes with a ConvergenceWarning that names the LP it skipped and
+    # solver='highs', and no LP is solved.
+    X, y = make_regression(n_samples=400, n_features=30, n_informative=10, noise=10.0,
+                           random_state=2)
+    est = LossRegressor("quantile", penalty="l1", alpha=0.01, max_iter=3)
+    [fallback] = solve_with(est, X, y)
+    assert fallback.converged and fallback.route == "smoothing > highs"
+    small = replace(DEFAULT_OPTIONS, lp_max_size=20)
+    with pytest.warns(ConvergenceWarning, match=r"whole LP \(400 rows, 30 features\).*"
+                      r"solver='highs'"):
+        [bounded] = solve_with(est, X, y, options=small)
+    assert not bounded.converged and bounded.route == "smoothing"
+    assert bounded.steps["band-lp"] == 0 and bounded.steps["lp-solves"] == 0
