@@ -64,6 +64,24 @@ class _LossLinearModel(BaseEstimator):
         "verbose": ["verbose"],
     }
 
+    def set_params(self, **params):
+        """Set the parameters, as :meth:`sklearn.base.BaseEstimator.set_params`.
+
+        A loss given by name takes its own parameters too: ``loss="huber"`` with
+        ``loss__delta=5.0`` becomes ``loss=Huber(delta=5.0)`` (the named loss's class,
+        its other parameters at their defaults), so ``GridSearchCV`` can tune
+        ``lossregressor__loss__delta`` whether the loss was given by name or as an object.
+
+        Returns
+        -------
+        self
+        """
+        if any(key.startswith("loss__") for key in params):
+            loss = params.get("loss", self.loss)
+            if isinstance(loss, str):
+                params["loss"] = resolve_loss(loss, classifier=isinstance(self, ClassifierMixin))
+        return super().set_params(**params)
+
     def _validate_data_xy(self, X, y, **kwargs):
         check_dense_y(self, y)
         # X's finiteness is checked by the solver, on sums over X it computes anyway
@@ -121,14 +139,17 @@ class _LossLinearModel(BaseEstimator):
                     raise detailed from None
                 raise error
             start += problem.n_outputs
-        self.coef_ = np.vstack([r.coef for r in results])
-        self.intercept_ = np.concatenate([r.intercept for r in results])
+        self.coef_ = np.vstack([r.coef for r in results]).astype(prepared.dtype, copy=False)
+        self.intercept_ = np.concatenate([r.intercept for r in results]).astype(
+            prepared.dtype, copy=False)
         self.n_iter_ = int(max(r.n_iter for r in results))
         self.converged_ = all(r.converged for r in results)
         self.routes_ = [r.route for r in results]
         self.loss_ = prepared.loss
         if prepared.squeeze:
-            self.coef_, self.intercept_ = self.coef_[0], float(self.intercept_[0])
+            self.coef_, self.intercept_ = self.coef_[0], self.intercept_[0]
+            if prepared.dtype == np.float64:
+                self.intercept_ = float(self.intercept_)
 
     def _raw(self, X):
         check_is_fitted(self)
@@ -147,13 +168,16 @@ def raw_scores(model, X):
 class Prepared:
     """A fit's validated input: ``X`` (float64), the independent
     :class:`~sklearn_losses._solvers.Problem` s it splits into (one per target column,
-    one-vs-rest class or label; one joint multinomial problem), the resolved loss, and
-    ``squeeze``: a single regression target, returned 1-D."""
+    one-vs-rest class or label; one joint multinomial problem), the resolved loss,
+    ``squeeze``: a single regression target, returned 1-D, and ``dtype``: the input's
+    (float32 input is solved in float64, its coefficients returned in float32, as
+    scikit-learn's linear models return them)."""
 
     X: object
     problems: list
     loss: Loss
     squeeze: bool = False
+    dtype: type = np.float64
 
 
 class LossRegressor(RegressorMixin, _LossLinearModel):
@@ -263,6 +287,7 @@ class LossRegressor(RegressorMixin, _LossLinearModel):
     def _prepare(self, X, y, sample_weight):
         """The validated data as :class:`Prepared`: one problem per target column."""
         X, y = self._validate_data_xy(X, y, multi_output=True, y_numeric=True)
+        dtype = X.dtype
         X = X.astype(np.float64, copy=False)  # float32 input: one float64 copy per fit
         loss = resolve_loss(self.loss)
         loss.check_target(y)
@@ -270,7 +295,7 @@ class LossRegressor(RegressorMixin, _LossLinearModel):
         Y = np.asarray(y, dtype=np.float64).reshape(len(y), -1)
         problems = [Problem(loss, X, Y[:, k], sw, self.fit_intercept)
                     for k in range(Y.shape[1])]
-        return Prepared(X, problems, loss, squeeze=y.ndim == 1)
+        return Prepared(X, problems, loss, squeeze=y.ndim == 1, dtype=dtype)
 
     def predict(self, X):
         """Predict targets: the inverse link of ``X @ coef_ + intercept_``.
@@ -403,6 +428,7 @@ class LossClassifier(ClassifierMixin, _LossLinearModel):
         one-vs-rest or per-label problems (see the class docstring), each normalised by
         the sum of the user's sample weights."""
         X, y = self._validate_data_xy(X, y, multi_output=True)
+        dtype = X.dtype
         X = X.astype(np.float64, copy=False)  # float32 input: one float64 copy per fit
         loss = resolve_loss(self.loss, classifier=True)
         check_classification_targets(y)
@@ -421,7 +447,7 @@ class LossClassifier(ClassifierMixin, _LossLinearModel):
         normalizer = float(np.sum(sw))
         problems = [Problem(loss, X, y_enc, weights, self.fit_intercept, n_outputs=n_out,
                             normalizer=normalizer) for y_enc, weights, n_out in encoded]
-        return Prepared(X, problems, loss)
+        return Prepared(X, problems, loss, dtype=dtype)
 
     def _label_problems(self, loss, y, sw):
         """``(y_encoded, weights, n_outputs)`` of each problem. Binary: one ±1 problem.

@@ -268,7 +268,14 @@ class Huber(Loss):
     Parameters
     ----------
     delta : float, default=1.0
-        Residual size where the loss turns from quadratic to linear (> 0).
+        Residual size where the loss turns from quadratic to linear (> 0), **in the
+        units of y**: residuals larger than ``delta`` count linearly, as outliers. The
+        default suits targets of unit scale; on targets in the hundreds it makes the
+        loss nearly absolute error. ``HuberRegressor(epsilon=1.35)`` measures residuals
+        in units of a scale it estimates; the equivalent here is ``delta`` about 1.35
+        times the residuals' standard deviation (for near-Gaussian noise), or tune it
+        (``GridSearchCV`` over ``loss__delta``). It is not estimated from the data, so
+        the loss, and the scorer that measures it, mean the same on every fold.
     """
 
     name = "huber"

@@ -213,7 +213,10 @@ _CV_DOC = """
         Anything :func:`sklearn.model_selection.check_cv` accepts.
     scoring : str, callable or None, default=None
         ``None`` scores with the loss the model minimises (:func:`loss_scorer`); any
-        scikit-learn or sklearn-losses scorer name or callable is accepted.
+        scikit-learn or sklearn-losses scorer name or callable is accepted. A name of
+        ours for the model's own loss's metric takes the loss's parameters
+        (``"neg_huber_loss"`` with ``loss=Huber(delta=20)`` scores with ``delta=20``);
+        other names score with their metric's defaults.
     n_jobs : int or None, default=None
         Folds (and l1 ratios) in parallel through joblib.
 

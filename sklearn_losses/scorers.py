@@ -127,7 +127,10 @@ def fold_scorer(scoring, model, loss, X_test, y_test, sample_weight=None):
     ``scoring=None`` is the loss's own scorer, computed from the raw scores
     (:func:`held_out_scorer`) where it can be; a name of ours is built with the training
     fold's classes as ``labels`` (a held-out fold may show only some of them); any other
-    scorer is called as ``GridSearchCV`` calls it. ``sample_weight`` (the held-out
+    scorer is called as ``GridSearchCV`` calls it. A name of ours for the metric of the
+    path's own loss takes that loss's parameters (``scoring="neg_huber_loss"`` with
+    ``Huber(delta=20)`` scores with ``delta=20``), other names their defaults.
+    ``sample_weight`` (the held-out
     fold's) weights the score wherever the scorer's metric takes weights, as
     ``LassoCV`` and ``LogisticRegressionCV`` weight theirs: a weight then counts as that
     many repeated samples. ``model`` is the path's estimator after its ``_prepare``.
@@ -140,11 +143,14 @@ def fold_scorer(scoring, model, loss, X_test, y_test, sample_weight=None):
             # X_test is a slice of the CV estimator's validated X: no check per alpha
             return lambda fitted: from_raw(raw_scores(fitted, X_test))
         scorer = loss_scorer(model)
-    elif isinstance(scoring, str) and scoring in _NAMED and classes is not None \
-            and _takes_labels(_NAMED[scoring][0]):
+    elif isinstance(scoring, str) and scoring in _NAMED:
         metric, response = _NAMED[scoring]
+        own, params = _metric(loss)
+        kwargs = dict(params) if own is metric else {}
+        if classes is not None and _takes_labels(metric):
+            kwargs["labels"] = classes
         scorer = make_scorer(metric, greater_is_better=False, response_method=response,
-                             labels=classes)
+                             **kwargs)
     else:
         scorer = get_scorer(scoring)
     weights = ({"sample_weight": sample_weight}

@@ -237,3 +237,18 @@ def test_hinge_l2_with_many_samples_near_the_margin_converges():
         warnings.simplefilter("error", ConvergenceWarning)
         model = LossClassifier("hinge", alpha=1e-3, fit_intercept=False).fit(X, y)
     assert model.converged_ and model.n_iter_ < 500
+
+
+def test_float32_input_keeps_float32():
+    # multinomial log loss on float32 iris: float32 coefficients, scores and
+    # probabilities, within float32 rounding of the float64 fit
+    X, y = load_iris(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    m64 = LossClassifier(alpha=0.01).fit(X, y)
+    m32 = LossClassifier(alpha=0.01).fit(X.astype(np.float32), y)
+    assert m32.coef_.dtype == np.float32 and m32.intercept_.dtype == np.float32
+    X32 = X.astype(np.float32)
+    assert m32.decision_function(X32).dtype == np.float32
+    assert m32.predict_proba(X32).dtype == np.float32
+    np.testing.assert_allclose(m32.coef_, m64.coef_, rtol=1e-4, atol=1e-5)
+    np.testing.assert_array_equal(m32.predict(X32), m64.predict(X))

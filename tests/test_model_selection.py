@@ -123,6 +123,23 @@ def test_groups_and_custom_scoring(regression):
     assert model.best_score_ < 0 and len(model.cv_results_["split2_test_score"]) == 4
 
 
+def test_named_scorer_of_the_own_loss_takes_its_parameters(regression):
+    # "neg_huber_loss" on a Huber(delta=20) path scores with delta=20, as scoring=None
+    # does; a name of another metric keeps that metric's defaults
+    X, y = load_diabetes(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    own = LossRegressorCV(Huber(delta=20.0), penalty="l1", n_alphas=4, cv=3).fit(X, y)
+    named = LossRegressorCV(Huber(delta=20.0), penalty="l1", n_alphas=4, cv=3,
+                            scoring="neg_huber_loss").fit(X, y)
+    np.testing.assert_allclose(named.scores_, own.scores_, rtol=1e-9)
+    assert named.best_score_ < -300  # delta=1 would give about -44
+    pinball = LossRegressorCV(Huber(delta=20.0), penalty="l1", n_alphas=4, cv=3,
+                              scoring="neg_pinball_loss").fit(X, y)
+    absolute = LossRegressorCV(Huber(delta=20.0), penalty="l1", n_alphas=4, cv=3,
+                               scoring="neg_mean_absolute_error").fit(X, y)
+    np.testing.assert_allclose(pinball.scores_, absolute.scores_ / 2, rtol=1e-9)
+
+
 def test_l2_grid_is_data_scaled(regression):
     X, y = regression
     model = LossRegressorCV("squared_error", penalty="l2", n_alphas=5, cv=3).fit(X, y)

@@ -86,7 +86,11 @@ def test_float32_input(data, loss):
     m64 = LossRegressor(loss, alpha=0.01).fit(X, y)
     m32 = LossRegressor(loss, alpha=0.01).fit(X.astype(np.float32), y.astype(np.float32))
     assert_coef_close(m32.coef_, m64.coef_, rtol=1e-4)
+    # float32 kept, as scikit-learn's linear models keep it (solved in float64)
+    assert m32.coef_.dtype == np.float32 and m32.intercept_.dtype == np.float32
+    assert m32.predict(X.astype(np.float32)).dtype == np.float32
     assert m32.predict(X.astype(np.float32)).shape == (len(y),)
+    assert m64.coef_.dtype == np.float64 and isinstance(m64.intercept_, float)
 
 
 def test_inputs_not_modified(data):
@@ -156,9 +160,11 @@ def test_pandas_feature_names(data):
     np.testing.assert_allclose(model.predict(df), X @ model.coef_ + model.intercept_)
 
 
-def test_pipeline_gridsearch_tunes_loss_parameter(data):
+@pytest.mark.parametrize("loss", ["huber", Huber()])
+def test_pipeline_gridsearch_tunes_loss_parameter(data, loss):
+    # a loss given by name is tuned as one given as an object
     X, y = data
-    pipe = make_pipeline(StandardScaler(), LossRegressor(Huber(), penalty="l1"))
+    pipe = make_pipeline(StandardScaler(), LossRegressor(loss, penalty="l1"))
     grid = GridSearchCV(pipe, {"lossregressor__loss__delta": [0.5, 2.0],
                                "lossregressor__alpha": [1e-3, 1e-1]}, cv=3)
     grid.fit(X, y)
@@ -210,3 +216,19 @@ def test_bad_parameters(data):
         LossRegressor("poisson").fit(X, y)
     with pytest.raises(ValueError, match="at least one non-zero"):
         LossRegressor().fit(X, y, sample_weight=np.zeros(len(y)))
+
+
+def test_set_params_of_a_loss_given_by_name():
+    # loss__quantile on loss="quantile" makes the object Quantile(quantile=0.8), and the
+    # fit is the one with that object; an unknown name or parameter is refused by name
+    X, y = make_regression(60, 3, noise=5.0, random_state=0)
+    model = LossRegressor("quantile", penalty="l1", alpha=0.01)
+    assert model.set_params(loss__quantile=0.8) is model
+    assert isinstance(model.loss, Quantile) and model.loss.quantile == 0.8
+    ref = LossRegressor(Quantile(quantile=0.8), penalty="l1", alpha=0.01).fit(X, y)
+    np.testing.assert_array_equal(model.fit(X, y).coef_, ref.coef_)
+    assert LossRegressor().set_params(loss="huber", loss__delta=3.0).loss.delta == 3.0
+    with pytest.raises(ValueError, match="Unknown regression loss 'hubre'"):
+        LossRegressor("hubre").set_params(loss__delta=3.0)
+    with pytest.raises(ValueError, match="Invalid parameter 'quantil'"):
+        LossRegressor("quantile").set_params(loss__quantil=0.8)
