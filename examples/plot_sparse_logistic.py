@@ -31,13 +31,24 @@ for penalty in ("l1", "elasticnet", "l2"):
           f"{np.sum(model.coef_ == 0)}/30")
 
 # %%
-# The coefficient path: features enter one by one as alpha decreases.
+# The coefficient path: features enter one by one as alpha decreases. The first five to
+# enter are named; the others are drawn in grey.
 alphas, coefs, _ = loss_path(X_train, y_train, loss="log_loss", penalty="l1", n_alphas=40,
                              eps=1e-3)
+coefs = coefs.reshape(len(alphas), -1)
+entry = np.array([np.argmax(coefs[:, j] != 0) if np.any(coefs[:, j]) else len(alphas)
+                  for j in range(coefs.shape[1])])
+first = np.argsort(entry, kind="stable")[:5]
 fig, ax = plt.subplots(figsize=(8, 5))
-ax.plot(alphas, coefs)
+for j in range(coefs.shape[1]):
+    if j not in first:
+        ax.plot(alphas, coefs[:, j], color="lightgrey", lw=1)
+for j in first:
+    ax.plot(alphas, coefs[:, j], lw=2, label=data.feature_names[j])
 ax.set_xscale("log")
 ax.invert_xaxis()
-ax.set(xlabel="alpha (decreasing)", ylabel="coefficient",
+ax.axhline(0.0, color="black", lw=0.5)
+ax.legend(title="first five to enter", fontsize=8)
+ax.set(xlabel="alpha (decreasing)", ylabel="coefficient (standardised features)",
        title="L1 logistic regression path on breast cancer (30 features)")
 plt.show()
