@@ -14,6 +14,7 @@ no change here, e.g.::
         LossRegressorCV(n_jobs=-1).fit(X, y)
 """
 
+import time
 from numbers import Integral, Real
 
 import numpy as np
@@ -51,20 +52,42 @@ def _alpha_grid(model, prepared, n_alphas, eps):
     return np.geomspace(top, top * eps, n_alphas)
 
 
-def _fold_path(model, X, y, sample_weight, train, test, alphas, scoring):
+def _fold_path(model, X, y, sample_weight, train, test, alphas, scoring, verbose=0,
+               name="", where=""):
     """Fit ``model`` along ``alphas`` on ``train``, each fit warm-started from the last;
     score each on ``test`` (:func:`~sklearn_losses.scorers.fold_scorer`, the held-out
     samples' weights included). Validation and label encoding are done once per fold,
-    and the held-out part is not validated again for every alpha."""
-    model = clone(model).set_params(warm_start=True)
+    and the held-out part is not validated again for every alpha.
+
+    ``verbose`` >= 1 prints a line when the path is done (``name``, the CV estimator's,
+    and ``where``, the fold and l1_ratio), >= 2 a line per alpha (score, iterations,
+    route, time), >= 3 the solvers' own messages too."""
+    start = time.perf_counter()
+    model = clone(model).set_params(warm_start=True, verbose=max(verbose - 2, 0))
     weights = (None, None) if sample_weight is None else (sample_weight[train],
                                                           sample_weight[test])
     with config_context(assume_finite=True):  # X was checked by the CV estimator
         prepared = model._prepare(X[train], y[train], weights[0])
     score = fold_scorer(scoring, model, prepared.loss, X[test], y[test], weights[1])
+    scores = []
     # X_test is validated: the scorer's own checks (finite values, types) are skipped too
     with config_context(assume_finite=True, skip_parameter_validation=True):
-        return np.array([score(fitted) for fitted in _walk_path(model, prepared, alphas)])
+        last = time.perf_counter()
+        for fitted in _walk_path(model, prepared, alphas):
+            scores.append(score(fitted))
+            if verbose >= 2:
+                now = time.perf_counter()
+                print(f"[{name}] {where} alpha={fitted.alpha:.3g}: score {scores[-1]:.6g}, "
+                      f"{fitted.n_iter_} iterations ({', '.join(sorted(set(fitted.routes_)))})"
+                      f", {now - last:.3f} s", flush=True)
+                last = now
+    scores = np.array(scores)
+    if verbose >= 1:
+        best = int(np.argmax(scores))
+        print(f"[{name}] {where} done: {len(alphas)} alphas from {alphas[0]:.3g} to "
+              f"{alphas[-1]:.3g} in {time.perf_counter() - start:.3f} s, best alpha "
+              f"{alphas[best]:.3g} (score {scores[best]:.6g})", flush=True)
+    return scores
 
 
 def _walk_path(model, prepared, alphas):
@@ -147,9 +170,17 @@ class _LossCVMixin:
         if self.scoring is not None:
             get_scorer(self.scoring)  # an unknown name fails here, before any fit
         jobs = [(j, k) for j in range(len(l1_ratios)) for k in range(len(splits))]
+        name = type(self).__name__
+        start = time.perf_counter()
+        if self.verbose:
+            print(f"[{name}] {len(splits)} folds x {len(l1_ratios)} l1_ratio(s) x "
+                  f"{grids.shape[1]} alphas: {len(jobs)} warm-started paths", flush=True)
         results = Parallel(n_jobs=self.n_jobs, verbose=self.verbose)(
-            delayed(_fold_path)(clone(base).set_params(l1_ratio=l1_ratios[j]),
-                                X, y, sample_weight, *splits[k], grids[j], self.scoring)
+            delayed(_fold_path)(
+                clone(base).set_params(l1_ratio=l1_ratios[j]), X, y, sample_weight,
+                *splits[k], grids[j], self.scoring, verbose=self.verbose, name=name,
+                where=f"fold {k + 1}/{len(splits)}" + (
+                    f", l1_ratio={l1_ratios[j]:g}" if len(l1_ratios) > 1 else ""))
             for j, k in jobs
         )
         scores = np.empty((len(l1_ratios), len(splits), grids.shape[1]))
@@ -163,8 +194,17 @@ class _LossCVMixin:
         self.best_score_ = float(mean[j, i])
         self.scores_ = scores
         self.cv_results_ = self._cv_results(scores, grids, l1_ratios)
-        final.set_params(l1_ratio=self.l1_ratio_, alpha=self.alpha_)
+        final.set_params(l1_ratio=self.l1_ratio_, alpha=self.alpha_,
+                         verbose=max(self.verbose - 2, 0))
+        refit = time.perf_counter()
         final._fit_problems(prepared)  # = final.fit(X, y, sample_weight)
+        final.set_params(verbose=self.verbose)
+        if self.verbose:
+            print(f"[{name}] best alpha {self.alpha_:.3g}" + (
+                f", l1_ratio {self.l1_ratio_:g}" if len(l1_ratios) > 1 else "")
+                + f" (mean score {self.best_score_:.6g}); refit on all data in "
+                f"{time.perf_counter() - refit:.3f} s; {time.perf_counter() - start:.2f} s "
+                "in all", flush=True)
         for name, value in vars(final).items():
             if name.endswith("_") and not name.startswith("_"):
                 setattr(self, name, value)
@@ -195,8 +235,13 @@ class _LossCVMixin:
 _CV_DOC = """
     Parameters
     ----------
-    loss, penalty, fit_intercept, tol, max_iter, verbose
+    loss, penalty, fit_intercept, tol, max_iter
         As in the base estimator (``class_weight`` too, for the classifier).
+    verbose : int, default=0
+        Progress, as scikit-learn's CV tools report it: 1 prints a line per fold path
+        (its alphas, time and best alpha) and the choice with the refit's time, 2 a line
+        per alpha and fold (score, solver iterations and route, time), 3 the solvers'
+        own messages too. Folds in parallel print from their workers.
     alphas : array-like or None, default=None
         Penalty strengths to try (walked from largest to smallest). ``None``: a geometric
         grid of ``n_alphas`` values from ``alpha_max`` down to ``eps * alpha_max``, where

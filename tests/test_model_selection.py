@@ -193,3 +193,21 @@ def test_zero_is_returned_without_iterating_at_alpha_max(regression, classificat
     if not is_clf:
         positive = LossRegressor(loss, penalty="l1", alpha=top * 1.01, positive=True)
         assert positive.fit(X, y).n_iter_ == 0
+
+
+def test_verbose_reports_the_paths_progress(regression, capsys):
+    # verbose=1: a header, a line per fold path and the choice; verbose=2: a line per
+    # alpha and fold as well; 0: nothing
+    X, y = regression
+    LossRegressorCV("huber", penalty="l1", n_alphas=4, cv=3).fit(X, y)
+    assert capsys.readouterr().out == ""
+    model = LossRegressorCV("huber", penalty="l1", n_alphas=4, cv=3, verbose=1).fit(X, y)
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 1 + 3 + 1
+    assert lines[1].startswith("[LossRegressorCV] fold 1/3 done: 4 alphas")
+    assert f"best alpha {model.alpha_:.3g}" in lines[-1]
+    LossRegressorCV("huber", penalty="elasticnet", l1_ratio=[0.5, 0.9], n_alphas=4, cv=3,
+                    verbose=2).fit(X, y)
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 1 + 2 * 3 * (4 + 1) + 1
+    assert sum("fold 2/3, l1_ratio=0.9 alpha=" in line for line in lines) == 4
