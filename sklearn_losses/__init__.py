@@ -10,6 +10,7 @@ from .losses import (
     AbsoluteError,
     ClassificationLoss,
     EpsilonInsensitive,
+    Gamma,
     Hinge,
     Huber,
     LogLoss,
@@ -21,6 +22,7 @@ from .losses import (
     SquaredEpsilonInsensitive,
     SquaredError,
     SquaredHinge,
+    Tweedie,
 )
 
 from .model_selection import LossClassifierCV, LossRegressorCV, loss_path
@@ -33,6 +35,7 @@ __all__ = [
     "AbsoluteError",
     "ClassificationLoss",
     "EpsilonInsensitive",
+    "Gamma",
     "Hinge",
     "Huber",
     "LogLoss",
@@ -48,6 +51,7 @@ __all__ = [
     "SquaredEpsilonInsensitive",
     "SquaredError",
     "SquaredHinge",
+    "Tweedie",
     "SCORERS",
     "get_scorer",
     "loss_path",

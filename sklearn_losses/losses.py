@@ -69,6 +69,11 @@ class Loss(BaseEstimator):
         The registry name (``LossRegressor(loss=name)``); ``None`` for user losses.
     smooth : bool
         True when the gradient is continuous in ``f`` (L-BFGS-B reaches the optimum).
+    convex : bool
+        True when the loss is convex in ``f`` for every valid target, so that every fit
+        reaches the global optimum. False (Tweedie with power > 2) means convex on part
+        of the domain only: the fit is a stationary point, and :meth:`hessian` gives
+        the curvature clipped at 0.
     quadratic : bool
         True for exactly ``(y - f)^2 / 2``, which the solvers may handle through the
         Gram matrix (closed form for L2).
@@ -90,6 +95,7 @@ class Loss(BaseEstimator):
     metric = None
     response_method = "predict"
     smooth = True
+    convex = True
     quadratic = False
     piecewise_linear = False
     is_classifier = False
@@ -417,6 +423,96 @@ class Poisson(Loss):
         # a normal float) predicts 0 for every purpose, and its gradient is below any
         # tolerance, so that w = 0 and this intercept are returned as the fit.
         return float(np.log(mean)) if mean > 0 else _LOG_TINY_RATE
+
+
+class Tweedie(Loss):
+    r"""Half the Tweedie deviance with a log link, up to terms in :math:`y` only:
+
+    .. math:: \frac{e^{(2-p) f} - 1}{2 - p} + \frac{y \, e^{(1-p) f}}{p - 1}
+
+    (:math:`f + y e^{-f}` at :math:`p = 2`), for a power :math:`p > 1`: compound
+    Poisson-gamma for :math:`1 < p < 2` (non-negative targets with exact zeros, e.g.
+    claim amounts), gamma at 2 (:class:`Gamma`), inverse Gaussian at 3. ``predict``
+    returns :math:`\mu = e^f`. The same objective as scikit-learn's
+    ``TweedieRegressor(power=p, link="log", alpha)`` for ``penalty="l2"``, which here may
+    also be ``"l1"`` or ``"elasticnet"``.
+
+    Targets must be >= 0 for :math:`p < 2` and > 0 from :math:`p = 2` on. For
+    :math:`p > 2` the loss is convex in :math:`f` only where
+    :math:`\mu \le y (p - 1) / (p - 2)`: the fit is a stationary point, the optimum
+    wherever the predictions stay in that range (as they do near any reasonable fit).
+
+    Parameters
+    ----------
+    power : float, default=1.5
+        The Tweedie power :math:`p` (> 1; 1 is :class:`Poisson`).
+    """
+
+    name = "tweedie"
+    metric = "mean_tweedie_deviance"
+    target_min = 0.0
+    _parameter_constraints = {"power": [Interval(Real, 1, None, closed="neither")]}
+
+    def __init__(self, power=1.5):
+        self.power = power
+
+    @property
+    def target_min_inclusive(self):
+        return self.power < 2
+
+    @property
+    def convex(self):
+        return self.power <= 2
+
+    def _terms(self, y, raw):
+        """``(mu^(2-p), y mu^(1-p))``: the two exponentials of the loss's terms."""
+        p = self.power
+        return np.exp((2.0 - p) * raw), y * np.exp((1.0 - p) * raw)
+
+    def loss(self, y, raw):
+        return self.loss_gradient(y, raw)[0]
+
+    def gradient(self, y, raw):
+        first, second = self._terms(y, raw)
+        return first - second
+
+    def loss_gradient(self, y, raw):
+        p = self.power
+        first, second = self._terms(y, raw)
+        # (e^{(2-p) f} - 1) / (2 - p) by expm1: exact near p = 2, where it tends to f
+        head = raw if p == 2 else np.expm1((2.0 - p) * raw) / (2.0 - p)
+        return head + second / (p - 1.0), first - second
+
+    def hessian(self, y, raw):
+        # (2 - p) mu^(2-p) + (p - 1) y mu^(1-p); negative for p > 2 where mu is far above
+        # y: 0 there (a curvature for preconditioning, never negative)
+        p = self.power
+        first, second = self._terms(y, raw)
+        return np.maximum((2.0 - p) * first + (p - 1.0) * second, 0.0)
+
+    def inverse_link(self, raw):
+        return np.exp(raw)
+
+    def intercept_only(self, y, sample_weight):
+        # the gradient's sum vanishes at mu = the weighted mean, for every power
+        mean = np.dot(sample_weight, y) / np.sum(sample_weight)
+        return float(np.log(mean)) if mean > 0 else _LOG_TINY_RATE
+
+
+class Gamma(Tweedie):
+    r"""Half the gamma deviance with a log link, up to terms in :math:`y` only:
+    :math:`f + y e^{-f}` (the Tweedie loss at power 2). ``predict`` returns
+    :math:`e^f`; targets must be > 0. ``penalty="l2"`` is scikit-learn's
+    ``GammaRegressor(alpha)``; ``"l1"`` and ``"elasticnet"`` are available here too.
+    """
+
+    name = "gamma"
+    metric = "mean_gamma_deviance"
+    power = 2.0
+    _parameter_constraints = {}
+
+    def __init__(self):
+        pass
 
 
 # ----------------------------------------------------------------------- classification

@@ -222,6 +222,37 @@ def mean_poisson_deviance(y_true, y_pred, *, sample_weight=None):
     return _mean(2.0 * (xlogy(y_true, y_true / y_pred) - y_true + y_pred), sample_weight)
 
 
+def mean_tweedie_deviance(y_true, y_pred, *, sample_weight=None, power=1.5):
+    r"""Mean Tweedie deviance of power :math:`p > 1`,
+    :math:`2\left(\frac{y^{2-p}}{(1-p)(2-p)} - \frac{y \hat y^{1-p}}{1-p}
+    + \frac{\hat y^{2-p}}{2-p}\right)` (the gamma deviance at 2, the Poisson one at
+    1), as :func:`sklearn.metrics.mean_tweedie_deviance`: ``y_true`` must be >= 0 for
+    :math:`p < 2`, > 0 from 2 on, and ``y_pred`` > 0 (pass ``predict``). Several
+    targets (2-D) are averaged."""
+    y_true, y_pred = _check_regression(y_true, y_pred, sample_weight)
+    if not power > 1:
+        raise ValueError(f"power must be > 1 (1 is the Poisson deviance); got {power!r}.")
+    low_ok = np.all(y_true >= 0) if power < 2 else np.all(y_true > 0)
+    if not low_ok or np.any(y_pred <= 0):
+        raise ValueError(
+            f"The Tweedie deviance of power {power:g} needs y_true "
+            f"{'>=' if power < 2 else '>'} 0 and y_pred > 0; got y_true >= "
+            f"{y_true.min():g}, y_pred >= {y_pred.min():g}.")
+    if power == 2:
+        values = 2.0 * (np.log(y_pred / y_true) + y_true / y_pred - 1.0)
+    else:
+        a, b = 2.0 - power, 1.0 - power
+        values = 2.0 * (np.power(y_true, a) / (a * b) - y_true * np.power(y_pred, b) / b
+                        + np.power(y_pred, a) / a)
+    return _mean(values, sample_weight)
+
+
+def mean_gamma_deviance(y_true, y_pred, *, sample_weight=None):
+    r"""Mean gamma deviance :math:`2(\log(\hat y / y) + y / \hat y - 1)`, as
+    :func:`sklearn.metrics.mean_gamma_deviance`: ``y_true`` and ``y_pred`` must be > 0."""
+    return mean_tweedie_deviance(y_true, y_pred, sample_weight=sample_weight, power=2.0)
+
+
 # ------------------------------------------------------------------------- probabilities
 
 

@@ -26,6 +26,7 @@ _NAMED = {
     "neg_pinball_loss": (M.pinball_loss, "predict"),
     "neg_epsilon_insensitive_loss": (M.epsilon_insensitive_loss, "predict"),
     "neg_squared_epsilon_insensitive_loss": (M.squared_epsilon_insensitive_loss, "predict"),
+    "neg_mean_tweedie_deviance": (M.mean_tweedie_deviance, "predict"),
     "neg_binary_cross_entropy": (M.binary_cross_entropy, "predict_proba"),
     "neg_categorical_cross_entropy": (M.categorical_cross_entropy, "predict_proba"),
     "neg_cross_entropy": (M.cross_entropy, "predict_proba"),

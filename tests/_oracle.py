@@ -39,6 +39,13 @@ def _cvx_loss(loss, y, f):
         return cp.square(cp.pos(cp.abs(r) - loss.epsilon))
     if name == "poisson":
         return cp.exp(f) - cp.multiply(y, f)
+    if name in ("tweedie", "gamma"):  # log link, the terms in y alone dropped
+        p = loss.power
+        if p == 2:
+            return f + cp.multiply(y, cp.exp(-f))
+        if p > 2:
+            raise ValueError("Tweedie with power > 2 is not convex: no cvxpy reference")
+        return cp.exp((2 - p) * f) / (2 - p) + cp.multiply(y / (p - 1), cp.exp((1 - p) * f))
     # classification: y in {-1, +1}, margin z = y f
     z = cp.multiply(y, f)
     if name == "log_loss":

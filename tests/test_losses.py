@@ -8,15 +8,16 @@ from sklearn_losses.losses import LOSSES, Loss, PiecewiseLinearLoss, resolve_los
 
 ALL_LOSSES = [cls() for cls in LOSSES.values()]
 ALL_LOSSES += [LOSSES["huber"](delta=0.3), LOSSES["quantile"](quantile=0.9),
-               LOSSES["epsilon_insensitive"](epsilon=0.0)]
+               LOSSES["epsilon_insensitive"](epsilon=0.0), LOSSES["tweedie"](power=1.2),
+               LOSSES["tweedie"](power=3.0), LOSSES["tweedie"](power=2.0)]
 PWL_LOSSES = [loss for loss in ALL_LOSSES if isinstance(loss, PiecewiseLinearLoss)]
 
 
 def targets(loss, n, rng):
     if loss.is_classifier:
         return rng.choice([-1.0, 1.0], n)
-    if loss.target_min >= 0:
-        return rng.poisson(2.0, n).astype(float)
+    if loss.target_min >= 0:  # counts; from 1 where 0 is outside the domain (gamma)
+        return rng.poisson(2.0, n).astype(float) + (0.0 if loss.target_min_inclusive else 1.0)
     return rng.standard_normal(n) * 2
 
 
@@ -38,6 +39,10 @@ HAND_VALUES = {
     "epsilon_insensitive": [(1.0, 1.05, 0.0), (1.0, 1.6, 0.5), (2.0, 1.0, 0.9)],
     "squared_epsilon_insensitive": [(1.0, 1.05, 0.0), (1.0, 1.6, 0.25), (2.0, 1.0, 0.81)],
     "poisson": [(2.0, 0.0, 1.0), (0.0, np.log(3.0), 3.0), (1.0, 1.0, np.e - 1.0)],
+    # (e^{f/2} - 1) / (1/2) + y e^{-f/2} / (1/2) at power 1.5; f + y e^{-f} for gamma
+    "tweedie": [(2.0, 0.0, 4.0), (0.0, 2 * np.log(3.0), 4.0),
+                (1.0, 2.0, 2 * np.e - 2 + 2 / np.e)],
+    "gamma": [(2.0, 0.0, 2.0), (1.0, np.log(2.0), np.log(2.0) + 0.5)],
     "log_loss": [(1.0, 0.0, np.log(2.0)), (-1.0, 2.0, np.log1p(np.exp(2.0))),
                  (1.0, 1000.0, 0.0), (1.0, -1000.0, 1000.0)],
     "hinge": [(1.0, 0.5, 0.5), (-1.0, 0.5, 1.5), (1.0, 2.0, 0.0)],
@@ -90,8 +95,11 @@ def test_hessian_matches_finite_difference(loss):
     y = targets(loss, 200, np.random.default_rng(2))
     raw = raws(loss, y, np.random.default_rng(3))
     hess = loss.hessian(y, raw)
-    assert hess.shape == raw.shape and np.all(hess >= 0)  # convex
+    assert hess.shape == raw.shape and np.all(hess >= 0)  # convex, or clipped at 0
     numeric = central_difference(loss.gradient, y, raw)
+    if not loss.convex:  # the curvature clipped at 0 where the loss is concave
+        assert np.any(numeric < 0) and np.all(hess[numeric < -1e-6] == 0)
+        numeric = np.maximum(numeric, 0.0)
     np.testing.assert_allclose(hess, numeric, rtol=1e-5, atol=1e-6)
 
 
@@ -113,7 +121,7 @@ def test_multinomial_log_loss_gradient_and_hessian():
         np.testing.assert_allclose(hess[:, :, j], numeric, rtol=1e-5, atol=1e-7)
 
 
-@pytest.mark.parametrize("loss", ALL_LOSSES, ids=repr)
+@pytest.mark.parametrize("loss", [loss for loss in ALL_LOSSES if loss.convex], ids=repr)
 def test_convex_midpoint(loss):
     rng = np.random.default_rng(1)
     y = targets(loss, 300, rng)
@@ -241,3 +249,18 @@ def test_custom_loss_documented_example():
     np.testing.assert_allclose(loss.gradient(y, raw),
                                (loss.loss(y, raw + h) - loss.loss(y, raw - h)) / (2 * h),
                                rtol=1e-6)
+
+
+@pytest.mark.parametrize("power", [2.5, 3.0])
+def test_tweedie_above_power_two_is_convex_where_documented(power):
+    # convex in f exactly where mu <= y (p - 1) / (p - 2): the second derivative's sign
+    # changes there
+    loss = LOSSES["tweedie"](power=power)
+    assert not loss.convex and LOSSES["tweedie"](power=2.0).convex
+    y = np.full(2001, 3.0)
+    edge = np.log(3.0 * (power - 1) / (power - 2))
+    raw = edge + np.linspace(-2, 2, 2001)
+    second = central_difference(loss.gradient, y, raw, h=1e-5)
+    inside = raw < edge - 1e-3
+    outside = raw > edge + 1e-3
+    assert np.all(second[inside] > 0) and np.all(second[outside] < 0)

@@ -21,6 +21,10 @@ TABLE = [
     (M.squared_epsilon_insensitive_loss, {"epsilon": 0.5}, [0, 0, 0], [0.2, 1, -2], None,
      2.5 / 3),
     (M.mean_poisson_deviance, {}, [0, 2], [1, 2], None, 1.0),
+    # power 1.5: 2 (y^0.5 / (-0.25) + 2 y mu^-0.5 + 2 mu^0.5)
+    (M.mean_tweedie_deviance, {"power": 1.5}, [0, 4], [4, 1], [1, 3],
+     (1 * 8.0 + 3 * 2 * (-8 + 8 + 2)) / 4),
+    (M.mean_gamma_deviance, {}, [2, 1], [1, 1], None, (2 * (LN(0.5) + 1)) / 2),
     (M.binary_cross_entropy, {}, [1, 0], [0.8, 0.4], None, -(LN(0.8) + LN(0.6)) / 2),
     (M.binary_cross_entropy, {}, ["b", "a"], [[0.2, 0.8], [0.6, 0.4]], [3, 1],
      -(3 * LN(0.8) + LN(0.6)) / 4),
@@ -40,7 +44,7 @@ TABLE = [
 ]
 # One-vs-rest hinge, 3 classes (labels 0, 1 and a third class 2 named by labels= below):
 # sample 1 (class 0): 0 + 0 + 1.5; sample 2 (class 1): 1 + 0 + 0.
-TABLE[18] = (M.hinge_loss, {"labels": [0, 1, 2]}, [0, 1], [[1, -1, 0.5], [0, 2, -3]], None,
+TABLE[20] = (M.hinge_loss, {"labels": [0, 1, 2]}, [0, 1], [[1, -1, 0.5], [0, 2, -3]], None,
              (1.5 + 1.0) / 2)
 
 
@@ -71,17 +75,22 @@ _SKLEARN_REGRESSION = [
     (M.mean_absolute_error, skm.mean_absolute_error, {}, {}),
     (M.pinball_loss, skm.mean_pinball_loss, {"quantile": 0.3}, {"alpha": 0.3}),
     (M.mean_poisson_deviance, skm.mean_poisson_deviance, {}, {}),
+    (M.mean_tweedie_deviance, skm.mean_tweedie_deviance, {"power": 1.5}, {"power": 1.5}),
+    (M.mean_tweedie_deviance, skm.mean_tweedie_deviance, {"power": 3.0}, {"power": 3.0}),
+    (M.mean_gamma_deviance, skm.mean_gamma_deviance, {}, {}),
 ]
+_ONE_TARGET = (M.mean_poisson_deviance, M.mean_tweedie_deviance, M.mean_gamma_deviance)
 
 
-# scikit-learn's Poisson deviance takes one target only
+# scikit-learn's deviances take one target only
 @pytest.mark.parametrize("ours, theirs, kwargs, theirs_kwargs, shape", [
     (*row, shape) for row in _SKLEARN_REGRESSION for shape in [(40,), (40, 3)]
-    if not (row[0] is M.mean_poisson_deviance and len(shape) == 2)])
+    if not (row[0] in _ONE_TARGET and len(shape) == 2)])
 def test_regression_metrics_equal_scikit_learn(ours, theirs, kwargs, theirs_kwargs, shape):
     # our formulas, scikit-learn's values: weighted, and averaged over several targets
     rng = np.random.default_rng(1)
     y, pred = rng.uniform(0.0, 3.0, shape), rng.uniform(0.1, 3.0, shape)
+    y[:3] = 0.0 if kwargs.get("power", 2) < 2 else y[:3]  # exact zeros where allowed
     sw = rng.uniform(0.5, 2.0, shape[0])
     assert ours(y, pred, sample_weight=sw, **kwargs) == pytest.approx(
         theirs(y, pred, sample_weight=sw, **theirs_kwargs), rel=1e-12)
@@ -120,6 +129,17 @@ def test_sparse_predictions_are_refused():
 
     with pytest.raises(TypeError, match="y_pred must be a dense array"):
         M.huber_loss([1.0, 2.0], sp.csr_matrix([[1.0], [2.0]]))
+
+
+def test_tweedie_and_gamma_deviances_need_their_domain():
+    with pytest.raises(ValueError, match=r"power 1.5 needs y_true >= 0 and y_pred > 0"):
+        M.mean_tweedie_deviance([1.0, -1.0], [1.0, 1.0], power=1.5)
+    with pytest.raises(ValueError, match=r"power 2 needs y_true > 0"):
+        M.mean_gamma_deviance([1.0, 0.0], [1.0, 1.0])
+    with pytest.raises(ValueError, match="y_pred > 0"):
+        M.mean_tweedie_deviance([1.0, 1.0], [1.0, 0.0], power=3.0)
+    with pytest.raises(ValueError, match="power must be > 1"):
+        M.mean_tweedie_deviance([1.0], [1.0], power=1.0)
 
 
 def test_poisson_deviance_needs_its_domain():

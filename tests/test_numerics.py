@@ -13,6 +13,7 @@ import warnings
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from _targets import log_link, regression_target
 from hypothesis import HealthCheck, given, reject, settings
 from hypothesis import strategies as st
 from sklearn.base import clone
@@ -33,7 +34,8 @@ PROPERTY = settings(max_examples=50, deadline=None,
 LOSS_NAMES = sorted(LOSSES)
 # How each regression loss's value scales when y (and the prediction) is multiplied by c:
 # c**2 for the quadratic ones, c for the piecewise-linear ones (their parameters scaled
-# with y, see scaled_loss); Poisson's log link takes c into the intercept instead.
+# with y, see scaled_loss); a log link (Poisson, Tweedie, gamma) takes c into the
+# intercept instead.
 DEGREE = {"squared_error": 2, "huber": 2, "squared_epsilon_insensitive": 2,
           "absolute_error": 1, "quantile": 1, "epsilon_insensitive": 1}
 
@@ -58,8 +60,7 @@ def problems(draw, losses=tuple(LOSS_NAMES), penalties=PENALTIES):
         y[:classes] = np.arange(classes)
         model = LossClassifier(name, penalty=penalty, alpha=0.05, tol=1e-10)
     else:
-        y = (rng.poisson(np.exp(0.3 * signal)).astype(float) if name == "poisson"
-             else signal + rng.standard_normal(n))
+        y = regression_target(LOSSES[name](), signal, rng)
         model = LossRegressor(name, penalty=penalty, alpha=0.05, tol=1e-10)
     return name, penalty, X, y, model
 
@@ -195,12 +196,12 @@ def scaled_loss(name, c):
 @given(problems(losses=tuple(n for n in LOSS_NAMES if not LOSSES[n].is_classifier)),
        st.sampled_from([1e-12, 1e-8, 1e8, 1e12]))
 def test_units_of_the_target(problem, c):
-    # y * c: the coefficients are c w (Poisson: the same w, the intercept + log c), with
+    # y * c: the coefficients are c w (a log link: the same w, the intercept + log c), with
     # the loss's parameters in y's units and the penalty following the loss's degree
     name, penalty, X, y, model = problem
     model.set_params(loss=scaled_loss(name, 1.0))
     b_params = {"loss": scaled_loss(name, c)}
-    if name == "poisson":
+    if log_link(LOSSES[name]):
         if penalty is not None:  # not homogeneous: only the unpenalised fit follows
             return
         a = fit(model, X, y)

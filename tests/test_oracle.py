@@ -11,7 +11,7 @@ from sklearn_losses.penalties import PENALTIES
 # Non-default parameters, so that each parameter really reaches the solver.
 LOSS_PARAMS = {"huber": {"delta": 0.7}, "quantile": {"quantile": 0.3},
                "epsilon_insensitive": {"epsilon": 0.2},
-               "squared_epsilon_insensitive": {"epsilon": 0.2}}
+               "squared_epsilon_insensitive": {"epsilon": 0.2}, "tweedie": {"power": 1.3}}
 
 
 def make_problem(loss_name, seed, noise):
@@ -20,8 +20,13 @@ def make_problem(loss_name, seed, noise):
     X = rng.standard_normal((n, p))
     X[:, 1] *= 3.0
     w = rng.standard_normal(p) * (rng.random(p) < 0.6)
+    mu = np.exp(0.3 * X @ w / 3 + 0.5)
     if loss_name == "poisson":
-        y = rng.poisson(np.exp(0.3 * X @ w / 3 + 0.5)).astype(float)
+        y = rng.poisson(mu).astype(float)
+    elif loss_name == "tweedie":  # compound Poisson-gamma: exact zeros and a skew
+        y = rng.poisson(mu) * rng.gamma(2.0, 0.5, n)
+    elif loss_name == "gamma":
+        y = rng.gamma(2.0, mu / 2.0)
     else:
         eps = rng.standard_t(1.5, n) if noise == "student" else rng.standard_normal(n)
         y = X @ w + 1.0 + eps

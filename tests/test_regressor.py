@@ -1,20 +1,30 @@
 """LossRegressor against scikit-learn's estimators, and its input handling."""
 
 import pickle
+from functools import partial
 
 import numpy as np
 import pytest
 import scipy.sparse as sp
 from _oracle import assert_coef_close, assert_same_optimum
+from _targets import into_domain, log_link
 from sklearn.base import clone
 from sklearn.datasets import make_regression
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.linear_model import ElasticNet, Lasso, PoissonRegressor, QuantileRegressor, Ridge
+from sklearn.linear_model import (
+    ElasticNet,
+    GammaRegressor,
+    Lasso,
+    PoissonRegressor,
+    QuantileRegressor,
+    Ridge,
+    TweedieRegressor,
+)
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from sklearn_losses import Huber, LossRegressor, Quantile
+from sklearn_losses import Gamma, Huber, LossRegressor, Quantile, Tweedie
 from sklearn_losses.losses import REGRESSION_LOSSES
 
 
@@ -71,7 +81,7 @@ def test_matches_quantile_regressor(data, q, alpha):
 @pytest.mark.parametrize("penalty", ["l1", "elasticnet"])
 def test_sparse_equals_dense(data, loss, penalty):
     X, y = data
-    if loss == "poisson":
+    if log_link(REGRESSION_LOSSES[loss]):
         y = np.exp(y / 5)
     dense = LossRegressor(loss, penalty=penalty, alpha=0.01).fit(X, y)
     for fmt in ("csr", "csc"):
@@ -99,7 +109,7 @@ def test_inputs_not_modified(data):
     sw = np.linspace(0.5, 2, len(y))
     copies = X.copy(), y.copy(), sw.copy()
     for loss in REGRESSION_LOSSES:
-        yy = np.abs(y) if loss == "poisson" else y
+        yy = into_domain(REGRESSION_LOSSES[loss](), y)
         LossRegressor(loss, penalty="elasticnet", alpha=0.01).fit(X, yy, sample_weight=sw)
     for original, copy in zip((X, y, sw), copies):
         np.testing.assert_array_equal(original, copy)
@@ -149,6 +159,42 @@ def test_poisson_predicts_exp(data):
     np.testing.assert_allclose(model.predict(X), np.exp(raw))
     ref = PoissonRegressor(alpha=1e-3, tol=1e-10, max_iter=1000).fit(X, y)
     assert_coef_close(model.coef_, ref.coef_)
+
+
+@pytest.mark.parametrize("power", [1.3, 1.5, 2.0, 3.0])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_tweedie_and_gamma_equal_scikit_learn(power, fit_intercept):
+    # penalty="l2" is TweedieRegressor(power, link="log") / GammaRegressor: the same
+    # objective (half the deviance, alpha on |w|^2 / 2), the same optimum to 1e-8 of the
+    # coefficients' scale, and ours no higher to rounding; predict is exp(raw)
+    rng = np.random.default_rng(5)
+    X = rng.standard_normal((300, 6)) * [1, 2, 0.5, 1, 3, 1]
+    mu = np.exp(0.2 * X @ rng.standard_normal(6) + 1.0)
+    y = rng.poisson(mu) * rng.gamma(2.0, 0.5, 300) if power < 2 else rng.gamma(2.0, mu / 2)
+    sw = rng.uniform(0.5, 2.0, 300)
+    loss = Gamma() if power == 2 else Tweedie(power=power)
+    ours = LossRegressor(loss, alpha=0.02, fit_intercept=fit_intercept, tol=1e-10).fit(
+        X, y, sample_weight=sw)
+    Ref = (partial(GammaRegressor) if power == 2
+           else partial(TweedieRegressor, power=power, link="log"))
+    # newton-cholesky: exact to rounding (scikit-learn's lbfgs stops about 1e-8 away);
+    # above power 2 it refuses (the loss is concave on many samples) and lbfgs is the
+    # reference, to its own accuracy
+    convex = power <= 2
+    ref = Ref(alpha=0.02, fit_intercept=fit_intercept, tol=1e-14, max_iter=10000,
+              solver="newton-cholesky" if convex else "lbfgs").fit(X, y, sample_weight=sw)
+    assert ours.converged_
+    scale, close = np.abs(ref.coef_).max(), 1e-8 if convex else 1e-6
+    np.testing.assert_allclose(ours.coef_, ref.coef_, rtol=0, atol=close * scale)
+    assert ours.intercept_ == pytest.approx(ref.intercept_, abs=close * max(scale, 1))
+    np.testing.assert_allclose(ours.predict(X), np.exp(X @ ours.coef_ + ours.intercept_))
+
+    def value(model):
+        raw = X @ model.coef_ + model.intercept_
+        return (np.dot(sw, loss.loss(y, raw)) / sw.sum()
+                + 0.01 * np.dot(model.coef_, model.coef_))
+
+    assert value(ours) <= value(ref) + 1e-13 * abs(value(ref))
 
 
 def test_pandas_feature_names(data):
