@@ -8,12 +8,14 @@ For each pair: median fit time of interleaved repeats (at least ``--repeats``, m
 fast pairs), the ratio ours / theirs, the objective each reaches (recomputed by one
 shared function) and the relative gap to the better one, and our peak memory beyond X
 relative to the size of X (tracemalloc). Also
-the fit-time growth in n and in p with the fitted log-log slope, a sparse problem and
+the fit-time growth in n and in p with the fitted log-log slope, sparse problems
+(text-like rows for the classifiers, sparse regression for quantile and Lasso) and
 Lasso / elastic net with ten times more features than samples. Writes
 ``benchmarks/RESULTS.md`` with the machine, library versions and BLAS (threadpoolctl).
 
 Where skglm and glum are installed (``pip install skglm glum``; not dependencies of the
-library), their Lasso and L1 logistic regression are timed as further pairs.
+library), their Lasso and L1 logistic regression (and glum's L1 Tweedie) are timed as
+further pairs.
 """
 
 import argparse
@@ -31,10 +33,12 @@ from sklearn.datasets import make_classification, make_regression
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import (
     ElasticNet,
+    GammaRegressor,
     Lasso,
     LogisticRegression,
     QuantileRegressor,
     Ridge,
+    TweedieRegressor,
 )
 from sklearn.svm import LinearSVC
 from threadpoolctl import threadpool_info
@@ -93,6 +97,10 @@ def pairs(n):
         ("LinearSVC squared hinge", "bin", "squared_hinge", "l2", a,
          LossClassifier("squared_hinge", alpha=a, fit_intercept=False),
          LinearSVC(C=1 / (n * a), fit_intercept=False, max_iter=10000)),
+        ("TweedieRegressor power 1.5", "tweedie", "tweedie", "l2", a,
+         LossRegressor("tweedie", alpha=a), TweedieRegressor(power=1.5, link="log", alpha=a)),
+        ("GammaRegressor", "gamma", "gamma", "l2", a,
+         LossRegressor("gamma", alpha=a), GammaRegressor(alpha=a)),
     ]
 
 
@@ -123,11 +131,26 @@ def optional_pairs(n):
              LossClassifier(penalty="l1", alpha=1e-2),
              glum.GeneralizedLinearRegressor(family="binomial", alpha=1e-2, l1_ratio=1.0,
                                              gradient_tol=1e-8)),
+            # half the Tweedie deviance, as ours (scikit-learn's GLMs have no L1 part)
+            ("glum tweedie 1.5 L1", "tweedie", "tweedie", "l1", 1e-3,
+             LossRegressor("tweedie", penalty="l1", alpha=1e-3),
+             glum.GeneralizedLinearRegressor(family=glum.TweedieDistribution(1.5),
+                                             link="log", alpha=1e-3, l1_ratio=1.0,
+                                             gradient_tol=1e-8)),
         ]
     return found
 
 
 def make_data(kind, n, p):
+    if kind in ("tweedie", "gamma"):
+        # a log-linear mean from 30 % of the features: compound Poisson-gamma targets
+        # (exact zeros) for Tweedie, gamma draws for the gamma loss
+        rng = np.random.default_rng(0)
+        X = rng.standard_normal((n, p))
+        mu = np.exp(0.1 * X @ (rng.standard_normal(p) * (rng.random(p) < 0.3)) + 0.5)
+        if kind == "tweedie":
+            return X, rng.poisson(mu) * rng.gamma(2.0, 0.5, n)
+        return X, rng.gamma(2.0, mu / 2.0)
     if kind in ("reg", "raw"):
         X, y = make_regression(n, p, n_informative=max(p // 5, 1), noise=5.0, random_state=0)
         if kind == "reg":
