@@ -26,7 +26,8 @@ from .losses import (
 )
 
 from .model_selection import LossClassifierCV, LossRegressorCV, loss_path
-from .scorers import SCORERS, get_scorer, loss_scorer, make_loss_scorer
+from .multi_quantile import MultiQuantileRegressor
+from .scorers import SCORERS, get_scorer, loss_scorer, make_loss_scorer, multi_quantile_scorer
 
 __version__ = "0.1.0"
 
@@ -45,6 +46,7 @@ __all__ = [
     "LossRegressor",
     "LossRegressorCV",
     "ModifiedHuber",
+    "MultiQuantileRegressor",
     "PiecewiseLinearLoss",
     "Poisson",
     "Quantile",
@@ -57,4 +59,5 @@ __all__ = [
     "loss_path",
     "loss_scorer",
     "make_loss_scorer",
+    "multi_quantile_scorer",
 ]

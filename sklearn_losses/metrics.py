@@ -196,6 +196,21 @@ def pinball_loss(y_true, y_pred, *, sample_weight=None, quantile=0.5):
     return _pointwise(loss, y_true, y_pred, sample_weight)
 
 
+def multi_pinball_loss(y_true, y_pred, *, sample_weight=None, quantiles=(0.1, 0.5, 0.9)):
+    r"""Mean over the levels of :func:`pinball_loss`: ``y_pred`` holds one column per
+    level of ``quantiles`` (a :class:`~sklearn_losses.MultiQuantileRegressor`'s
+    ``predict``), ``y_true`` one target,
+    :math:`\frac{1}{K} \sum_k \frac{1}{\sum s} \sum_i s_i \rho_{q_k}(y_i - \hat y_{ik})`."""
+    levels = np.asarray(quantiles, dtype=float).ravel()
+    y_pred = _float_array(y_pred, "y_pred")
+    y_true = _float_array(y_true, "y_true").ravel()
+    if y_pred.ndim != 2 or y_pred.shape[1] != levels.size:
+        raise ValueError(f"y_pred must have one column per quantile ({levels.size}); got "
+                         f"shape {y_pred.shape}.")
+    return float(np.mean([pinball_loss(y_true, y_pred[:, k], sample_weight=sample_weight,
+                                       quantile=q) for k, q in enumerate(levels)]))
+
+
 def epsilon_insensitive_loss(y_true, y_pred, *, sample_weight=None, epsilon=0.1):
     r"""Mean epsilon-insensitive loss :math:`\max(0, |y - \hat y| - \varepsilon)`."""
     loss = EpsilonInsensitive(epsilon=epsilon)

@@ -107,15 +107,32 @@ def get_scorer(scoring):
     raise ValueError(f"Unknown scorer {scoring!r}; valid names are {valid}.")
 
 
+def multi_quantile_scorer(quantiles):
+    """A scorer of the mean pinball loss over the levels ``quantiles``, negated, for a
+    :class:`~sklearn_losses.MultiQuantileRegressor` (its ``predict`` has one column per
+    level, in sorted order).
+
+    Examples
+    --------
+    >>> from sklearn_losses import multi_quantile_scorer
+    >>> scorer = multi_quantile_scorer([0.1, 0.5, 0.9])
+    """
+    return make_scorer(M.multi_pinball_loss, greater_is_better=False,
+                       quantiles=np.sort(np.asarray(quantiles, dtype=float).ravel()))
+
+
 def loss_scorer(estimator):
     """The scorer matching an estimator's loss (fitted or not), e.g. for ``GridSearchCV``.
 
-    ``estimator`` is a ``LossRegressor``/``LossClassifier``, a CV estimator, or a
+    ``estimator`` is a ``LossRegressor``/``LossClassifier``, a CV estimator, a
+    ``MultiQuantileRegressor`` (:func:`multi_quantile_scorer` of its levels), or a
     ``Pipeline`` ending in one; its ``loss`` parameter (name or object) is used.
     """
     final = estimator
     while hasattr(final, "steps"):
         final = final.steps[-1][1]
+    if hasattr(final, "quantiles") and not hasattr(final, "loss"):
+        return multi_quantile_scorer(final.quantiles)
     loss = getattr(final, "loss", None)
     if loss is None:
         raise ValueError(f"{type(final).__name__} has no 'loss' parameter to score with.")

@@ -118,3 +118,36 @@ def assert_same_optimum(coef, ref_coef, rtol):
     """Coefficients within ``rtol`` of the reference's largest, with the same zeros."""
     assert_coef_close(coef, ref_coef, rtol=rtol)
     assert np.array_equal(coef == 0, ref_coef == 0)
+
+
+def reference_multi_quantile(X, y, sample_weight, quantiles, alpha, fit_intercept=True,
+                             non_crossing=True):
+    """``(coef (K, p), intercept (K,))`` of the joint multi-quantile problem: the sum of
+    each level's pinball objective with an L1 penalty, predictions in the levels' order
+    at every sample when ``non_crossing``."""
+    n, p = X.shape
+    K = len(quantiles)
+    s = sample_weight / sample_weight.sum()
+    W = cp.Variable((p, K))
+    b = cp.Variable(K) if fit_intercept else np.zeros(K)
+    F = X @ W + np.ones((n, 1)) @ cp.reshape(b, (1, K), order="C")
+    objective = 0
+    for k, q in enumerate(quantiles):
+        r = y - F[:, k]
+        objective = objective + s @ (q * cp.pos(r) + (1 - q) * cp.neg(r))
+    objective = objective + alpha * cp.sum(cp.abs(W))
+    constraints = [F[:, k + 1] >= F[:, k] for k in range(K - 1)] if non_crossing else []
+    cp.Problem(cp.Minimize(objective), constraints).solve(
+        solver=cp.CLARABEL, tol_gap_abs=1e-10, tol_gap_rel=1e-10, tol_feas=1e-10)
+    return np.asarray(W.value).T, (np.asarray(b.value) if fit_intercept else np.zeros(K))
+
+
+def multi_quantile_objective(X, y, sample_weight, quantiles, alpha, coef, intercept):
+    """The joint multi-quantile objective at a point, with numpy."""
+    s = sample_weight / sample_weight.sum()
+    F = X @ np.transpose(coef) + intercept
+    total = 0.0
+    for k, q in enumerate(quantiles):
+        r = y - F[:, k]
+        total += float(s @ np.maximum(q * r, (q - 1) * r))
+    return total + alpha * float(np.abs(coef).sum())
