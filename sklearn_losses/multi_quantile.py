@@ -189,7 +189,9 @@ class MultiQuantileRegressor(RegressorMixin, BaseEstimator):
         n_w = (2 if split else 1) * p
         n_b = int(self.fit_intercept)
         size = n_w + n_b + 2 * n  # one level's block: w (split), b, residual parts u, v
-        l1 = (self.alpha * n / columns.col_scale * kappa if split else np.zeros(p))
+        # alpha |w_j| = kappa alpha |v_j| / col_scale_j for v = w col_scale / kappa, and
+        # the whole objective is divided by kappa / n
+        l1 = self.alpha * n / columns.col_scale if split else np.zeros(p)
         cost, bounds, rows = [], [], []
         coef_block = sp.hstack([Xs, -Xs]) if split else Xs
         eye = sp.identity(n, format="csr")

@@ -70,14 +70,20 @@ def test_without_crossing_the_levels_are_the_independent_fits():
 
 
 def test_units_offsets_sparse_and_weights_change_nothing():
-    # far offsets (timestamps), tiny and huge units, y in other units: the same
-    # quantiles mapped back; sparse X and integer weights (= repeated rows) alike
+    # far column offsets (timestamps) and y in other units (the pinball loss and the L1
+    # penalty both scale with it: the same alpha), or, without a penalty, columns in
+    # tiny and huge units: the same quantiles mapped back; sparse X and integer weights
+    # (= repeated rows) alike
     X, y, _ = heteroscedastic(n=50)
     base = MultiQuantileRegressor(LEVELS[:3], alpha=1e-3).fit(X, y)
-    scale, offset, c = np.array([1e-6, 1.0, 1e6]), np.array([1.7e9, 0.0, -3e4]), 1e4
-    moved = MultiQuantileRegressor(LEVELS[:3], alpha=1e-3 * c).fit(X * scale + offset, c * y)
-    np.testing.assert_allclose(moved.predict(X * scale + offset), c * base.predict(X),
-                               rtol=1e-7, atol=1e-7 * c)
+    offset, c = np.array([1.7e9, 0.0, -3e4]), 1e4
+    moved = MultiQuantileRegressor(LEVELS[:3], alpha=1e-3).fit(X + offset, c * y)
+    np.testing.assert_allclose(moved.predict(X + offset), c * base.predict(X),
+                               rtol=1e-7, atol=1e-6 * c)
+    scale = np.array([1e-6, 1.0, 1e6])
+    plain = MultiQuantileRegressor(LEVELS[:3], penalty=None).fit(X, y)
+    scaled = MultiQuantileRegressor(LEVELS[:3], penalty=None).fit(X * scale, y)
+    np.testing.assert_allclose(scaled.predict(X * scale), plain.predict(X), atol=1e-7)
     sparse = MultiQuantileRegressor(LEVELS[:3], alpha=1e-3).fit(sp.csr_matrix(X), y)
     np.testing.assert_allclose(sparse.predict(X), base.predict(X), atol=1e-9)
     counts = np.arange(len(y)) % 3
