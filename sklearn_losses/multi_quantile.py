@@ -29,8 +29,9 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._compat import Interval, StrOptions
+from ._solvers import DEFAULT_OPTIONS
 from ._solvers.data import column_statistics
-from ._solvers.lp import kink_scale
+from ._solvers.lp import band_size, kink_scale
 from .linear_model import LossRegressor, check_dense_y, checked_sample_weight
 from .losses import Quantile
 from .metrics import multi_pinball_loss
@@ -52,9 +53,9 @@ class MultiQuantileRegressor(RegressorMixin, BaseEstimator):
 
     See :mod:`sklearn_losses.multi_quantile` for the objective: the sum over the levels
     of each level's pinball-loss objective with an L1 penalty, with the predicted
-    quantiles kept in order on every training sample (``non_crossing=True``). The
-    constraint binds only where independent fits would cross; elsewhere the fit is the
-    independent one.
+    quantiles kept in order on every training sample (``non_crossing=True``). The levels
+    are first fitted independently (exact, and fast); where those fits do not cross on
+    the training samples they are the joint optimum, otherwise the joint LP is solved.
 
     Parameters
     ----------
@@ -156,11 +157,20 @@ class MultiQuantileRegressor(RegressorMixin, BaseEstimator):
         sw = (np.ones(len(y)) if sample_weight is None
               else checked_sample_weight(sample_weight, X))
         self.quantiles_ = levels
-        if self.non_crossing:
+        self._fit_independently(X, y, sw)
+        if self.non_crossing and self._crossings(X, y, sw):
             self._fit_jointly(X, y, sw)
-        else:
-            self._fit_independently(X, y, sw)
         return self
+
+    def _crossings(self, X, y, sw):
+        """Whether the fitted levels' predictions cross at a weighted training sample
+        (beyond rounding, 1e-9 of the targets' spread). Independent fits that do not
+        cross minimise the joint objective without the constraint and satisfy it: they
+        are its optimum, and the joint LP is not needed."""
+        weighted = sw > 0
+        pred = np.asarray(X[weighted] @ self.coef_.T) + self.intercept_
+        tiny = 1e-9 * kink_scale(y[weighted][:, None], sw[weighted])
+        return bool(np.any(np.diff(pred, axis=1) < -tiny))
 
     def _fit_independently(self, X, y, sw):
         models = [LossRegressor(Quantile(quantile=q), penalty=self.penalty, alpha=self.alpha,
@@ -173,68 +183,76 @@ class MultiQuantileRegressor(RegressorMixin, BaseEstimator):
         self.converged_ = all(m.converged_ for m in models)
 
     def _fit_jointly(self, X, y, sw):
-        """The joint LP, posed in standardised units (HiGHS's tolerances are absolute):
+        """The joint LP from the independent fits, on the samples near their kinks.
+
+        As :func:`~sklearn_losses._solvers.lp.band_lp` does for one level: a (sample,
+        level) pair far from its kink at the independent fits is taken to stay on its
+        side (its pinball loss a linear term, which is at most the loss), and only the
+        samples whose predictions cross, or come to, carry the ordering constraint.
+        Both are relaxations: a solution whose every pair lies on its assumed side and
+        whose predictions keep their order at every sample is the joint optimum. Pairs
+        and samples found otherwise join, and the LP is solved again (an unbounded one
+        doubles the bands); after ``max_rounds`` the whole LP is solved.
+
+        The LP is posed in standardised units (HiGHS's tolerances are absolute):
         columns divided by their scale (far-offset columns shifted first, see
-        :func:`~sklearn_losses._solvers.data.column_statistics`), y divided by its
-        spread, costs multiplied by n so that a sample costs about 1."""
+        :func:`~sklearn_losses._solvers.data.column_statistics`), y divided by the
+        spread of the targets, costs multiplied by n so that a sample costs about 1.
+        """
         weighted = sw > 0
         X, y, sw = X[weighted], y[weighted], sw[weighted]
         columns = column_statistics(X, sw, self.fit_intercept)
         Xs = sp.csr_matrix(columns.X) @ sp.diags(1.0 / columns.col_scale)
-        n, p = Xs.shape
-        levels, K = self.quantiles_, len(self.quantiles_)
+        n, K = X.shape[0], len(self.quantiles_)
         kappa = kink_scale(y[:, None], sw)
-        share = sw / sw.sum() * n  # a sample's cost, about 1
-        split = self.penalty == "l1" and self.alpha > 0
-        n_w = (2 if split else 1) * p
-        n_b = int(self.fit_intercept)
-        size = n_w + n_b + 2 * n  # one level's block: w (split), b, residual parts u, v
-        # alpha |w_j| = kappa alpha |v_j| / col_scale_j for v = w col_scale / kappa, and
-        # the whole objective is divided by kappa / n
-        l1 = self.alpha * n / columns.col_scale if split else np.zeros(p)
-        cost, bounds, rows = [], [], []
-        coef_block = sp.hstack([Xs, -Xs]) if split else Xs
-        eye = sp.identity(n, format="csr")
-        ones = sp.csr_matrix(np.ones((n, 1)))
-        for k, q in enumerate(levels):
-            cost += [np.tile(l1, 2) if split else l1, np.zeros(n_b), q * share,
-                     (1 - q) * share]
-            bounds += ([(0, None)] * n_w if split else [(None, None)] * n_w)
-            bounds += [(None, None)] * n_b + [(0, None)] * (2 * n)
-            # x_i w_k + b_k + u_ik - v_ik = y_i (u, v: the residual's parts)
-            block = [coef_block] + ([ones] if n_b else []) + [eye, -eye]
-            rows.append(sp.hstack(block, format="csr"))
-        A_eq = sp.block_diag(rows, format="csr")
-        # the predictions of level k + 1 minus those of level k at every sample: >= 0
-        prediction = sp.hstack([coef_block] + ([ones] if n_b else [])
-                               + [sp.csr_matrix((n, 2 * n))], format="csr")
-        crossing = [sp.hstack([sp.csr_matrix((n, size * k)), prediction, -prediction,
-                               sp.csr_matrix((n, size * (K - k - 2)))], format="csr")
-                    for k in range(K - 1)]
-        A_ub = sp.vstack(crossing, format="csr") if crossing else None
-        tolerance = float(np.clip(self.tol, 1e-10, 1e-7))
-        res = linprog(np.concatenate([np.asarray(c, dtype=float) for c in cost]),
-                      A_ub=A_ub, b_ub=np.zeros(n * (K - 1)) if crossing else None,
-                      A_eq=A_eq, b_eq=np.tile(y / kappa, K), bounds=bounds,
-                      method="highs",
-                      options={"maxiter": self.max_iter,
-                               "primal_feasibility_tolerance": tolerance,
-                               "dual_feasibility_tolerance": tolerance})
-        x = res.x if res.x is not None else np.zeros(size * K)
-        coef, intercept = np.zeros((K, p)), np.zeros(K)
+        lp = _JointLP(Xs, y / kappa, sw / sw.sum() * n, self.quantiles_,
+                      self.alpha * n / columns.col_scale if self.penalty == "l1" else None,
+                      self.fit_intercept, self.tol, self.max_iter)
+        # the independent fits' residuals in the LP's units: the bands, the crossings
+        F = (np.asarray(X @ self.coef_.T) + self.intercept_) / kappa
+        residual = (y / kappa)[:, None] - F
+        side = np.where(residual > 0, 1, -1)
+        bands = [min(n, band_size(self.coef_[k], self.fit_intercept)) for k in range(K)]
+        order = np.argsort(np.abs(residual), axis=0, kind="stable")
         for k in range(K):
-            block = x[k * size: (k + 1) * size]
-            v = block[:p] - block[p: 2 * p] if split else block[:p]
-            coef[k] = v * kappa / columns.col_scale
-            intercept[k] = block[n_w] * kappa if n_b else 0.0
+            side[order[: bands[k], k], k] = 0
+        ordered = np.diff(F, axis=1) >= -lp.tiny
+        constrained = ~ordered.all(axis=1)
+        n_iter, result = 0, None
+        for _ in range(30):
+            result = lp.solve(side, constrained)
+            n_iter += result.nit
+            if result.status == 3:  # unbounded: too few pairs pin (w, b) down
+                for k in range(K):
+                    bands[k] = min(n, 2 * bands[k])
+                    side[order[: bands[k], k], k] = 0
+                continue
+            if result.status != 0:
+                result = None
+                break
+            F = lp.predictions(result.x)
+            residual = (y / kappa)[:, None] - F
+            wrong = ((side > 0) & (residual < -lp.tiny)) | ((side < 0) & (residual > lp.tiny))
+            crossed = ~constrained & np.any(np.diff(F, axis=1) < -lp.tiny, axis=1)
+            if not wrong.any() and not crossed.any():
+                break
+            side[wrong] = 0
+            constrained |= crossed
+        else:
+            result = None
+        if result is None:  # the whole LP: every pair in the band, every sample ordered
+            result = lp.solve(np.zeros_like(side), np.ones(n, dtype=bool))
+            n_iter += result.nit
+        coef, intercept = lp.coefficients(result.x)
+        coef = coef * kappa / columns.col_scale
         # the LP is written on the (shifted) X itself: back to the caller's columns
         self.coef_ = coef
-        self.intercept_ = intercept - coef @ columns.shift
-        self.n_iter_ = int(res.nit)
-        self.converged_ = res.status == 0
+        self.intercept_ = intercept * kappa - coef @ columns.shift
+        self.n_iter_ = int(n_iter)
+        self.converged_ = result.status == 0
         if not self.converged_:
-            warnings.warn(f"HiGHS did not solve the multi-quantile LP: {res.message} Try a "
-                          "larger max_iter.", ConvergenceWarning, stacklevel=3)
+            warnings.warn(f"HiGHS did not solve the multi-quantile LP: {result.message} "
+                          "Try a larger max_iter.", ConvergenceWarning, stacklevel=3)
 
     def predict(self, X):
         """The predicted quantiles, one column per level of ``quantiles_``.
@@ -263,3 +281,98 @@ class MultiQuantileRegressor(RegressorMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
         return tags
+
+
+class _JointLP:
+    """The joint multi-quantile LP on standardised columns ``Xs`` and targets ``t``,
+    for given bands and constrained samples (:meth:`solve`).
+
+    Per level ``k``: the coefficients ``v_k`` (split ``v+ - v-`` with an L1 cost
+    ``l1``), the intercept ``b_k``, and for each (sample, level) pair in the band
+    (``side == 0``) the residual's parts ``u, v >= 0`` with
+    ``x_i v_k + b_k + u - v = t_i``; a pair off the band adds its side's linear piece of
+    the pinball loss to the costs of ``v_k`` and ``b_k``. Each constrained sample gets
+    ``x_i v_k + b_k <= x_i v_{k+1} + b_{k+1}`` for every adjacent pair of levels.
+    """
+
+    def __init__(self, Xs, t, share, levels, l1, fit_intercept, tol, max_iter):
+        self.Xs, self.t, self.share, self.levels = Xs, t, share, levels
+        self.n, self.p = Xs.shape
+        self.split = l1 is not None and np.any(l1 > 0)
+        self.l1 = l1 if self.split else np.zeros(self.p)
+        self.n_w = (2 if self.split else 1) * self.p
+        self.n_b = int(fit_intercept)
+        self.tol, self.max_iter = tol, max_iter
+        self.tiny = 1e-9 * (1.0 + np.abs(t))[:, None]
+        self.coef_block = sp.hstack([Xs, -Xs], format="csr") if self.split else Xs
+
+    def _level_columns(self, rows):
+        """The prediction's columns ``[v (split), b]`` for ``rows``."""
+        block = self.coef_block[rows]
+        if self.n_b:
+            block = sp.hstack([block, sp.csr_matrix(np.ones((len(rows), 1)))], format="csr")
+        return block
+
+    def solve(self, side, constrained):
+        n_w, n_b, K = self.n_w, self.n_b, len(self.levels)
+        cost, bounds, eq_blocks, b_eq, starts = [], [], [], [], []
+        start = 0
+        for k, q in enumerate(self.levels):
+            band = np.flatnonzero(side[:, k] == 0)
+            m = len(band)
+            # the fixed pairs' pinball pieces: q (t - f) right of the kink, (1 - q) (f - t)
+            # left of it; their terms in f on v_k and b_k
+            a = np.where(side[:, k] > 0, -q, np.where(side[:, k] < 0, 1 - q, 0.0)) * self.share
+            c_w = np.asarray(self.Xs.T @ a).ravel()
+            cost += [np.concatenate([c_w + self.l1, -c_w + self.l1]) if self.split else c_w,
+                     [a.sum()] * n_b, q * self.share[band], (1 - q) * self.share[band]]
+            bounds += ([(0, None)] * n_w if self.split else [(None, None)] * n_w)
+            bounds += [(None, None)] * n_b + [(0, None)] * (2 * m)
+            eye = sp.identity(m, format="csr")
+            eq_blocks.append(sp.hstack([self._level_columns(band), eye, -eye], format="csr"))
+            b_eq.append(self.t[band])
+            starts.append(start)
+            start += n_w + n_b + 2 * m
+        size = start
+        A_eq = sp.block_diag(eq_blocks, format="csr")
+        rows = np.flatnonzero(constrained)
+        A_ub = None
+        if len(rows) and K > 1:
+            pred = self._level_columns(rows).tocoo()
+            r, c, v = [], [], []
+            for k in range(K - 1):  # f_k - f_{k+1} <= 0 at each constrained sample
+                offset = k * len(rows)
+                r += [pred.row + offset, pred.row + offset]
+                c += [pred.col + starts[k], pred.col + starts[k + 1]]
+                v += [pred.data, -pred.data]
+            A_ub = sp.csr_matrix((np.concatenate(v), (np.concatenate(r), np.concatenate(c))),
+                                 shape=((K - 1) * len(rows), size))
+        tolerance = float(np.clip(self.tol, 1e-10, 1e-7))
+        # HiGHS's interior-point method (its crossover returns a vertex) from a few
+        # hundred rows on: the dual simplex pivots through thousands of vertices here
+        ipm = A_eq.shape[0] >= DEFAULT_OPTIONS.lp_ipm_min_rows
+        self.starts = starts
+        return linprog(np.concatenate([np.asarray(x, dtype=float) for x in cost]),
+                       A_ub=A_ub, b_ub=None if A_ub is None else np.zeros(A_ub.shape[0]),
+                       A_eq=A_eq, b_eq=np.concatenate(b_eq), bounds=bounds,
+                       method="highs-ipm" if ipm else "highs",
+                       options={"maxiter": max(self.max_iter, 10 * size),
+                                "primal_feasibility_tolerance": tolerance,
+                                "dual_feasibility_tolerance": tolerance,
+                                **({"ipm_optimality_tolerance": tolerance} if ipm else {})})
+
+    def coefficients(self, x):
+        """``(v (K, p), b (K,))`` of the last solve's solution ``x``."""
+        p, K = self.p, len(self.levels)
+        v, b = np.zeros((K, p)), np.zeros(K)
+        if x is None:
+            return v, b
+        for k, start in enumerate(self.starts):
+            block = x[start: start + self.n_w + self.n_b]
+            v[k] = block[:p] - block[p: 2 * p] if self.split else block[:p]
+            b[k] = block[self.n_w] if self.n_b else 0.0
+        return v, b
+
+    def predictions(self, x):
+        v, b = self.coefficients(x)
+        return np.asarray(self.Xs @ v.T) + b

@@ -32,14 +32,18 @@ def crossings(pred):
     return int(np.sum(np.diff(pred, axis=1) < -1e-9))
 
 
-@pytest.mark.parametrize("fit_intercept", [True, False])
-def test_joint_fit_is_the_reference_optimum_and_never_crosses(fit_intercept):
-    X, y, sw = heteroscedastic()
-    alpha = 1e-3
-    independent = MultiQuantileRegressor(LEVELS, alpha=alpha, non_crossing=False,
+@pytest.mark.parametrize("fit_intercept, penalty, n", [
+    (True, "l1", 60), (False, "l1", 60), (True, None, 60), (True, "l1", 400)])
+def test_joint_fit_is_the_reference_optimum_and_never_crosses(fit_intercept, penalty, n):
+    # the band LP's rounds (samples near their kinks, constraints where the levels
+    # cross) reach the whole constrained LP's optimum, with or without a penalty
+    X, y, sw = heteroscedastic(n=n)
+    alpha = 1e-3 if penalty else 0.0
+    independent = MultiQuantileRegressor(LEVELS, penalty=penalty, alpha=alpha,
+                                         non_crossing=False,
                                          fit_intercept=fit_intercept).fit(X, y, sw)
-    joint = MultiQuantileRegressor(LEVELS, alpha=alpha, fit_intercept=fit_intercept).fit(
-        X, y, sw)
+    joint = MultiQuantileRegressor(LEVELS, penalty=penalty, alpha=alpha,
+                                   fit_intercept=fit_intercept).fit(X, y, sw)
     assert crossings(independent.predict(X)) > 0  # the data make them cross
     assert crossings(joint.predict(X)) == 0 and joint.converged_
     ref_w, ref_b = reference_multi_quantile(X, y, sw, LEVELS, alpha, fit_intercept)
