@@ -90,7 +90,7 @@ class MultiQuantileRegressor(RegressorMixin, BaseEstimator):
         HiGHS's iterations (the largest of the independent fits' otherwise).
     converged_ : bool
     n_features_in_ : int
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
         Defined when X has feature names that are all strings.
 
     Examples
