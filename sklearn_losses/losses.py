@@ -135,6 +135,12 @@ class Loss(BaseEstimator):
         """Map the raw prediction to the prediction returned by ``predict``."""
         return raw
 
+    def gradient_terms(self, y, raw):
+        """Per sample, the size of the quantities the gradient is the difference of (its
+        rounding is theirs): ``|y|``, the target the prediction is compared with, by
+        default. The solvers hold no tolerance finer than that rounding."""
+        return np.abs(y)
+
     def check_target(self, y):
         """Raise ``ValueError`` when ``y`` lies outside this loss's domain."""
         low = self.target_min
@@ -492,6 +498,11 @@ class Tweedie(Loss):
 
     def inverse_link(self, raw):
         return np.exp(raw)
+
+    def gradient_terms(self, y, raw):
+        # the gradient is mu^(2-p) - y mu^(1-p): y enters scaled by mu^(1-p), not alone
+        first, second = self._terms(y, raw)
+        return first + np.abs(second)
 
     def intercept_only(self, y, sample_weight):
         # the gradient's sum vanishes at mu = the weighted mean, for every power

@@ -278,3 +278,20 @@ def test_set_params_of_a_loss_given_by_name():
         LossRegressor("hubre").set_params(loss__delta=3.0)
     with pytest.raises(ValueError, match="Invalid parameter 'quantil'"):
         LossRegressor("quantile").set_params(loss__quantil=0.8)
+
+
+@pytest.mark.parametrize("loss", ["poisson", "tweedie", "gamma"])
+@pytest.mark.parametrize("c", [1e-12, 1e12])
+def test_log_link_targets_in_any_units(loss, c):
+    # y * c moves only the intercept (by log c) of an unpenalised log-link fit. The
+    # tolerance is held no finer than the gradient's rounding, which for Tweedie and
+    # gamma is that of mu^(2-p) and y mu^(1-p), not of y: with |y| taken instead, y in
+    # units of 1e12 stopped the fit after 1-4 iterations, coefficients 0.1-0.3 % off.
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((50, 3))
+    y = into_domain(REGRESSION_LOSSES[loss](), np.exp(0.3 * X @ [1.0, -0.5, 0.2])
+                    * rng.gamma(2.0, 0.5, 50))
+    a = LossRegressor(loss, penalty=None, tol=1e-10).fit(X, y)
+    b = LossRegressor(loss, penalty=None, tol=1e-10).fit(X, c * y)
+    np.testing.assert_allclose(b.coef_, a.coef_, rtol=1e-7, atol=1e-9)
+    assert b.intercept_ == pytest.approx(a.intercept_ + np.log(c), abs=1e-7)

@@ -181,7 +181,8 @@ def _weighted_gradient_at_zero(loss, y, s, fit_intercept, n_outputs, b0):
 def _gradient_magnitude(loss, y, raw, g):
     """What the rounding of each sample's gradient ``g`` is relative to: ``|g|``, the
     rounding of ``raw`` carried through the loss's curvature ``h`` (``h |raw|``), and the
-    target it is compared with (``|y|``). A piecewise-linear loss's slopes are exact
+    quantities it is the difference of (``Loss.gradient_terms``: ``|y|``, the target
+    it is compared with, unless the loss says otherwise). A piecewise-linear loss's slopes are exact
     (``h = 0`` off its kinks, and ``y`` only decides which slope); a loss that gives no
     curvature counts ``|raw|`` whole."""
     if loss.piecewise_linear:
@@ -189,4 +190,4 @@ def _gradient_magnitude(loss, y, raw, g):
     h = loss.hessian(y, raw)
     if h is None or np.ndim(h) != np.ndim(raw):  # unknown, or per-sample matrices
         h = 1.0
-    return np.abs(g) + np.abs(h) * np.abs(raw) + np.abs(y)
+    return np.abs(g) + np.abs(h) * np.abs(raw) + loss.gradient_terms(y, raw)
