@@ -46,10 +46,10 @@ class SolverOptions:
         The smoothing's LPs (the band LP, and the whole LP as its fall-back without an
         L2 part) are solved only when their rows or their coefficient columns number at
         most this many: HiGHS's interior-point method factorises a system of about that
-        size each iteration, and beyond it one LP costs minutes (4 833 band rows of a
-        CSR 20 000 x 5 000 quantile fit: over 2 minutes). Smoothing goes on instead, and
-        a fit that ends without an exact solution says so (``ConvergenceWarning``
-        naming ``solver="highs"``, which always solves the whole LP).
+        size each iteration, and beyond it one LP costs minutes. Smoothing goes on
+        instead, and a fit that ends without an exact solution says so
+        (``ConvergenceWarning`` naming ``solver="highs"``, which always solves the whole
+        LP).
     crossover_max_size
         A crossover's linear system is solved densely up to this many unknowns; with an
         L2 part a larger one (the SVM dual on the samples on kinks) is solved by MINRES
