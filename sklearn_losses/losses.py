@@ -475,19 +475,23 @@ class Tweedie(Loss):
         p = self.power
         return np.exp((2.0 - p) * raw), y * np.exp((1.0 - p) * raw)
 
+    def _value(self, raw, second):
+        """The loss from ``y mu^(1-p)``: ``(e^{(2-p) f} - 1) / (2 - p)`` by expm1 (exact
+        near p = 2, where it tends to f) plus ``y mu^(1-p) / (p - 1)``."""
+        p = self.power
+        head = raw if p == 2 else np.expm1((2.0 - p) * raw) / (2.0 - p)
+        return head + second / (p - 1.0)
+
     def loss(self, y, raw):
-        return self.loss_gradient(y, raw)[0]
+        return self._value(raw, y * np.exp((1.0 - self.power) * raw))
 
     def gradient(self, y, raw):
         first, second = self._terms(y, raw)
         return first - second
 
     def loss_gradient(self, y, raw):
-        p = self.power
         first, second = self._terms(y, raw)
-        # (e^{(2-p) f} - 1) / (2 - p) by expm1: exact near p = 2, where it tends to f
-        head = raw if p == 2 else np.expm1((2.0 - p) * raw) / (2.0 - p)
-        return head + second / (p - 1.0), first - second
+        return self._value(raw, second), first - second
 
     def hessian(self, y, raw):
         # (2 - p) mu^(2-p) + (p - 1) y mu^(1-p); negative for p > 2 where mu is far above

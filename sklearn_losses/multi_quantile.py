@@ -37,6 +37,10 @@ from .losses import Quantile
 from .metrics import multi_pinball_loss
 
 
+# Rounds of the band LP before the whole joint LP is solved instead
+_MAX_ROUNDS = 30
+
+
 def _checked_quantiles(quantiles):
     """The levels as a sorted float array, or a ValueError naming the problem."""
     levels = np.asarray(quantiles, dtype=float).ravel()
@@ -192,7 +196,7 @@ class MultiQuantileRegressor(RegressorMixin, BaseEstimator):
         Both are relaxations: a solution whose every pair lies on its assumed side and
         whose predictions keep their order at every sample is the joint optimum. Pairs
         and samples found otherwise join, and the LP is solved again (an unbounded one
-        doubles the bands); after ``max_rounds`` the whole LP is solved.
+        doubles the bands); after ``_MAX_ROUNDS`` such solves the whole LP is solved.
 
         The LP is posed in standardised units (HiGHS's tolerances are absolute):
         columns divided by their scale (far-offset columns shifted first, see
@@ -219,7 +223,7 @@ class MultiQuantileRegressor(RegressorMixin, BaseEstimator):
         ordered = np.diff(F, axis=1) >= -lp.tiny
         constrained = ~ordered.all(axis=1)
         n_iter, result = 0, None
-        for _ in range(30):
+        for _ in range(_MAX_ROUNDS):
             result = lp.solve(side, constrained)
             n_iter += result.nit
             if result.status == 3:  # unbounded: too few pairs pin (w, b) down
@@ -297,7 +301,7 @@ class _JointLP:
 
     def __init__(self, Xs, t, share, levels, l1, fit_intercept, tol, max_iter):
         self.Xs, self.t, self.share, self.levels = Xs, t, share, levels
-        self.n, self.p = Xs.shape
+        self.p = Xs.shape[1]
         self.split = l1 is not None and np.any(l1 > 0)
         self.l1 = l1 if self.split else np.zeros(self.p)
         self.n_w = (2 if self.split else 1) * self.p
