@@ -15,7 +15,7 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_dat
 from ._compat import Interval, StrOptions, _check_sample_weight
 from ._solvers import SOLVERS, Problem, solve
 from .losses import CLASSIFICATION_LOSSES, REGRESSION_LOSSES, Loss, resolve_loss
-from .penalties import Penalty
+from .penalties import Penalty, checked_factor
 
 _OBJECTIVE_DOC = r"""
     The objective, minimised over the coefficients ``w`` and intercept ``b``, is
@@ -23,11 +23,12 @@ _OBJECTIVE_DOC = r"""
     .. math::
 
         \frac{1}{\sum_i s_i} \sum_i s_i \, \mathrm{loss}(y_i, x_i \cdot w + b)
-        + \alpha \left( \rho \lVert w \rVert_1 + \tfrac12 (1 - \rho) \lVert w \rVert_2^2 \right)
+        + \alpha \sum_j f_j \left( \rho \lvert w_j \rvert + \tfrac12 (1 - \rho) w_j^2 \right)
 
     with :math:`s_i` the sample weights (1 by default), :math:`\rho` = ``l1_ratio`` for
-    ``penalty="elasticnet"``, 1 for ``"l1"``, 0 for ``"l2"`` and no penalty for ``None``.
-    The intercept is never penalised.
+    ``penalty="elasticnet"``, 1 for ``"l1"``, 0 for ``"l2"`` and no penalty for ``None``,
+    and :math:`f_j` the ``penalty_factor`` of feature :math:`j` (1 by default; 0 leaves
+    it unpenalised). The intercept is never penalised.
 """
 
 
@@ -56,6 +57,7 @@ class _LossLinearModel(BaseEstimator):
         "penalty": [StrOptions({"l1", "l2", "elasticnet"}), None],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "l1_ratio": [Interval(Real, 0, 1, closed="both")],
+        "penalty_factor": ["array-like", None],
         "fit_intercept": ["boolean"],
         "solver": [StrOptions(set(SOLVERS))],
         "tol": [Interval(Real, 0, None, closed="neither")],
@@ -96,10 +98,12 @@ class _LossLinearModel(BaseEstimator):
             return np.ones(X.shape[0])
         return checked_sample_weight(sample_weight, X)
 
-    def _penalty(self):
-        """The :class:`~sklearn_losses.penalties.Penalty` the parameters describe."""
+    def _penalty(self, n_features):
+        """The :class:`~sklearn_losses.penalties.Penalty` the parameters describe, for
+        ``n_features`` features (``penalty_factor`` is checked against them)."""
         return Penalty(self.penalty, self.alpha, self.l1_ratio,
-                       positive=getattr(self, "positive", False))
+                       positive=getattr(self, "positive", False),
+                       factor=checked_factor(self.penalty_factor, n_features))
 
     def _start(self, n_outputs, n_features, index):
         """Starting point of the problem whose outputs start at row ``index`` of
@@ -119,7 +123,8 @@ class _LossLinearModel(BaseEstimator):
         same data can reuse, e.g. a Gram matrix); stack the results into ``coef_``
         (n_outputs_total, n_features) and ``intercept_`` (1-D, and a float for a single
         regression target)."""
-        penalty, X = self._penalty(), prepared.X
+        X = prepared.X
+        penalty = self._penalty(X.shape[1])
         results, start = [], 0
         for problem in prepared.problems:
             W0, b0 = self._start(problem.n_outputs, X.shape[1], start)
@@ -200,6 +205,11 @@ class LossRegressor(RegressorMixin, _LossLinearModel):
         Penalty strength (>= 0).
     l1_ratio : float, default=0.5
         The L1 share :math:`\rho` of ``penalty="elasticnet"``, in [0, 1].
+    penalty_factor : array-like of shape (n_features,) or None, default=None
+        Per-feature factors :math:`f_j \ge 0` multiplying both parts of the penalty
+        (glmnet's ``penalty.factor``): 0 leaves a feature unpenalised (a known
+        confounder), larger values shrink it more (the adaptive lasso's
+        ``1 / |w_ridge|``). Used as given, not rescaled. ``None``: 1 for every feature.
     fit_intercept : bool, default=True
         Whether to fit an (unpenalised) intercept.
     positive : bool, default=False
@@ -243,6 +253,16 @@ class LossRegressor(RegressorMixin, _LossLinearModel):
     >>> model = LossRegressor(loss=Huber(delta=20.0), penalty="l1", alpha=0.1).fit(X, y)
     >>> model.coef_.shape
     (10,)
+
+    An adaptive lasso: an L1 penalty whose factors are ``1 / |w|`` of a first (ridge)
+    fit, so that large effects are shrunk little and small ones are removed:
+
+    >>> import numpy as np
+    >>> ridge = LossRegressor(penalty="l2", alpha=1e-3).fit(X, y)
+    >>> adaptive = LossRegressor(penalty="l1", alpha=30.0,
+    ...                          penalty_factor=1 / np.abs(ridge.coef_)).fit(X, y)
+    >>> np.flatnonzero(adaptive.coef_)
+    array([1, 2, 3, 6, 8])
     """
 
     _parameter_constraints = {
@@ -252,12 +272,13 @@ class LossRegressor(RegressorMixin, _LossLinearModel):
     }
 
     def __init__(self, loss="squared_error", *, penalty="l2", alpha=1e-4, l1_ratio=0.5,
-                 fit_intercept=True, positive=False, solver="auto", tol=1e-6,
-                 max_iter=1000, warm_start=False, verbose=0):
+                 penalty_factor=None, fit_intercept=True, positive=False, solver="auto",
+                 tol=1e-6, max_iter=1000, warm_start=False, verbose=0):
         self.loss = loss
         self.penalty = penalty
         self.alpha = alpha
         self.l1_ratio = l1_ratio
+        self.penalty_factor = penalty_factor
         self.fit_intercept = fit_intercept
         self.positive = positive
         self.solver = solver
@@ -349,6 +370,9 @@ class LossClassifier(ClassifierMixin, _LossLinearModel):
     penalty : {"l1", "l2", "elasticnet"} or None, default="l2"
     alpha : float, default=1e-4
     l1_ratio : float, default=0.5
+    penalty_factor : array-like of shape (n_features,) or None, default=None
+        Per-feature penalty factors, as in :class:`LossRegressor` (one per feature, the
+        same for every class).
     fit_intercept : bool, default=True
     class_weight : dict, "balanced" or None, default=None
         Weights per class, multiplied into the sample weights. ``"balanced"`` uses
@@ -391,12 +415,13 @@ class LossClassifier(ClassifierMixin, _LossLinearModel):
     }
 
     def __init__(self, loss="log_loss", *, penalty="l2", alpha=1e-4, l1_ratio=0.5,
-                 fit_intercept=True, class_weight=None, solver="auto", tol=1e-6,
-                 max_iter=1000, warm_start=False, verbose=0):
+                 penalty_factor=None, fit_intercept=True, class_weight=None, solver="auto",
+                 tol=1e-6, max_iter=1000, warm_start=False, verbose=0):
         self.loss = loss
         self.penalty = penalty
         self.alpha = alpha
         self.l1_ratio = l1_ratio
+        self.penalty_factor = penalty_factor
         self.fit_intercept = fit_intercept
         self.class_weight = class_weight
         self.solver = solver

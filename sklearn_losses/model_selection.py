@@ -25,10 +25,11 @@ from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import column_or_1d, validate_data
 
 from ._compat import Interval, StrOptions
-from ._solvers import one_blas_thread
+from ._solvers import gradient_at_null, one_blas_thread
 from .linear_model import (LossClassifier, LossRegressor, check_dense_y,
                            checked_sample_weight)
 from .losses import LOSSES, Loss
+from .penalties import checked_factor
 from .scorers import fold_scorer, get_scorer
 
 # Pure L2 has no alpha that zeroes the coefficients; its grid starts where an L1 share of
@@ -44,10 +45,15 @@ def _alpha_grid(model, prepared, n_alphas, eps):
     of the data term's gradient at ``w = 0`` (intercept at its intercept-only optimum,
     every output / class) divided by the L1 share ``rho``. It is exact where that
     gradient is unique, and an upper bound where many samples sit on a kink (hinge).
+    With penalty factors, each entry is divided by its feature's factor, and with
+    unpenalised features (a factor of 0) the gradient is taken where they and the
+    intercept are fitted, the penalised coefficients 0 (the grid's top zeroes those;
+    :func:`~sklearn_losses._solvers.gradient_at_null`).
     """
-    gradient = np.concatenate([problem.gradient_at_zero().ravel()
+    penalty = model._penalty(prepared.X.shape[1])
+    gradient = np.concatenate([gradient_at_null(problem, penalty, model.tol,
+                                                model.max_iter).ravel()
                                for problem in prepared.problems])
-    penalty = model._penalty()
     top = penalty.alpha_max(gradient, rho=max(penalty.rho, _L2_RHO)) or 1.0
     return np.geomspace(top, top * eps, n_alphas)
 
@@ -155,6 +161,7 @@ class _LossCVMixin:
                              f"[0, 1]; got {self.l1_ratio!r}.")
         if self.penalty != "elasticnet":
             l1_ratios = l1_ratios[:1]
+        checked_factor(self.penalty_factor, X.shape[1])  # before any fit
         # the final model's data, prepared once: it serves every l1_ratio's grid (one
         # gradient at w = 0) and the refit on all data
         final = self._path_model(l1_ratios[0], 1.0)
@@ -254,6 +261,10 @@ _CV_DOC = """
         ``alpha_min / alpha_max`` of the automatic grid.
     l1_ratio : float or list of float, default=0.5
         For ``"elasticnet"``, the L1 share(s) to try; a path is walked for each.
+    penalty_factor : array-like of shape (n_features,) or None, default=None
+        Per-feature penalty factors (0: unpenalised), as in the base estimator; the
+        automatic grid's ``alpha_max`` respects them (each gradient entry divided by its
+        factor, taken where the unpenalised features are fitted).
     cv : int, cross-validation generator or iterable, default=5
         Anything :func:`sklearn.model_selection.check_cv` accepts.
     scoring : str, callable or None, default=None
@@ -297,14 +308,15 @@ class LossRegressorCV(_LossCVMixin, LossRegressor):
     }
 
     def __init__(self, loss="squared_error", *, penalty="l2", alphas=None, n_alphas=30,
-                 eps=1e-3, l1_ratio=0.5, cv=5, scoring=None, n_jobs=None,
-                 fit_intercept=True, tol=1e-6, max_iter=1000, verbose=0):
+                 eps=1e-3, l1_ratio=0.5, penalty_factor=None, cv=5, scoring=None,
+                 n_jobs=None, fit_intercept=True, tol=1e-6, max_iter=1000, verbose=0):
         self.loss = loss
         self.penalty = penalty
         self.alphas = alphas
         self.n_alphas = n_alphas
         self.eps = eps
         self.l1_ratio = l1_ratio
+        self.penalty_factor = penalty_factor
         self.cv = cv
         self.scoring = scoring
         self.n_jobs = n_jobs
@@ -330,14 +342,16 @@ class LossClassifierCV(_LossCVMixin, LossClassifier):
     }
 
     def __init__(self, loss="log_loss", *, penalty="l2", alphas=None, n_alphas=30,
-                 eps=1e-3, l1_ratio=0.5, cv=5, scoring=None, n_jobs=None,
-                 fit_intercept=True, class_weight=None, tol=1e-6, max_iter=1000, verbose=0):
+                 eps=1e-3, l1_ratio=0.5, penalty_factor=None, cv=5, scoring=None,
+                 n_jobs=None, fit_intercept=True, class_weight=None, tol=1e-6,
+                 max_iter=1000, verbose=0):
         self.loss = loss
         self.penalty = penalty
         self.alphas = alphas
         self.n_alphas = n_alphas
         self.eps = eps
         self.l1_ratio = l1_ratio
+        self.penalty_factor = penalty_factor
         self.cv = cv
         self.scoring = scoring
         self.n_jobs = n_jobs

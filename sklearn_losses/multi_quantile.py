@@ -7,11 +7,12 @@ levels :math:`q_1 < \dots < q_K` in one problem,
 .. math::
 
     \min_{w_k, b_k} \; \sum_{k=1}^K \left[ \frac{1}{\sum_i s_i} \sum_i s_i\,
-    \rho_{q_k}(y_i - x_i \cdot w_k - b_k) + \alpha \lVert w_k \rVert_1 \right]
+    \rho_{q_k}(y_i - x_i \cdot w_k - b_k) + \alpha \sum_j f_j \lvert w_{kj} \rvert \right]
     \quad \text{s.t.} \quad x_i \cdot w_{k+1} + b_{k+1} \ge x_i \cdot w_k + b_k
     \;\; \text{for every training sample } i \text{ and } k < K,
 
-with :math:`\rho_q(r) = \max(q r, (q - 1) r)` the pinball loss: each level's objective is
+with :math:`\rho_q(r) = \max(q r, (q - 1) r)` the pinball loss (:math:`f_j` the
+``penalty_factor``, 1 by default): each level's objective is
 :class:`~sklearn_losses.LossRegressor`'s with ``Quantile(q_k)`` and ``penalty="l1"`` (or
 none), and the constraint keeps the predicted quantiles in order. It is one linear
 programme, solved exactly by HiGHS (``scipy.optimize.linprog``); without the constraint
@@ -35,6 +36,7 @@ from ._solvers.lp import band_size, kink_scale
 from .linear_model import LossRegressor, check_dense_y, checked_sample_weight
 from .losses import Quantile
 from .metrics import multi_pinball_loss
+from .penalties import checked_factor
 
 
 # Rounds of the band LP before the whole joint LP is solved instead
@@ -73,6 +75,9 @@ class MultiQuantileRegressor(RegressorMixin, BaseEstimator):
         Penalty strength (per level, as in :class:`~sklearn_losses.LossRegressor`).
     l1_ratio : float, default=0.5
         The L1 share of ``"elasticnet"`` (``non_crossing=False``).
+    penalty_factor : array-like of shape (n_features,) or None, default=None
+        Per-feature penalty factors (0: unpenalised), every level alike, as in
+        :class:`~sklearn_losses.LossRegressor`.
     fit_intercept : bool, default=True
     non_crossing : bool, default=True
         Keep the predictions in the order of the levels on the training samples (one
@@ -115,6 +120,7 @@ class MultiQuantileRegressor(RegressorMixin, BaseEstimator):
         "penalty": [StrOptions({"l1", "l2", "elasticnet"}), None],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "l1_ratio": [Interval(Real, 0, 1, closed="both")],
+        "penalty_factor": ["array-like", None],
         "fit_intercept": ["boolean"],
         "non_crossing": ["boolean"],
         "tol": [Interval(Real, 0, None, closed="neither")],
@@ -122,12 +128,13 @@ class MultiQuantileRegressor(RegressorMixin, BaseEstimator):
     }
 
     def __init__(self, quantiles=(0.1, 0.5, 0.9), *, penalty="l1", alpha=1e-4,
-                 l1_ratio=0.5, fit_intercept=True, non_crossing=True, tol=1e-6,
-                 max_iter=10000):
+                 l1_ratio=0.5, penalty_factor=None, fit_intercept=True, non_crossing=True,
+                 tol=1e-6, max_iter=10000):
         self.quantiles = quantiles
         self.penalty = penalty
         self.alpha = alpha
         self.l1_ratio = l1_ratio
+        self.penalty_factor = penalty_factor
         self.fit_intercept = fit_intercept
         self.non_crossing = non_crossing
         self.tol = tol
@@ -178,8 +185,9 @@ class MultiQuantileRegressor(RegressorMixin, BaseEstimator):
 
     def _fit_independently(self, X, y, sw):
         models = [LossRegressor(Quantile(quantile=q), penalty=self.penalty, alpha=self.alpha,
-                                l1_ratio=self.l1_ratio, fit_intercept=self.fit_intercept,
-                                tol=self.tol, max_iter=self.max_iter).fit(X, y, sw)
+                                l1_ratio=self.l1_ratio, penalty_factor=self.penalty_factor,
+                                fit_intercept=self.fit_intercept, tol=self.tol,
+                                max_iter=self.max_iter).fit(X, y, sw)
                   for q in self.quantiles_]
         self.coef_ = np.array([m.coef_ for m in models])
         self.intercept_ = np.array([m.intercept_ for m in models])
@@ -209,9 +217,11 @@ class MultiQuantileRegressor(RegressorMixin, BaseEstimator):
         Xs = sp.csr_matrix(columns.X) @ sp.diags(1.0 / columns.col_scale)
         n, K = X.shape[0], len(self.quantiles_)
         kappa = kink_scale(y[:, None], sw)
+        factor = checked_factor(self.penalty_factor, X.shape[1])
+        l1 = self.alpha * n / columns.col_scale * (1.0 if factor is None else factor)
         lp = _JointLP(Xs, y / kappa, sw / sw.sum() * n, self.quantiles_,
-                      self.alpha * n / columns.col_scale if self.penalty == "l1" else None,
-                      self.fit_intercept, self.tol, self.max_iter)
+                      l1 if self.penalty == "l1" else None, self.fit_intercept, self.tol,
+                      self.max_iter)
         # the independent fits' residuals in the LP's units: the bands, the crossings
         F = (np.asarray(X @ self.coef_.T) + self.intercept_) / kappa
         residual = (y / kappa)[:, None] - F

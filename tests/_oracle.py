@@ -14,11 +14,13 @@ def strengths(penalty, alpha, l1_ratio=0.5):
     return (0.0, 0.0) if penalty is None else (alpha * rho, alpha * (1.0 - rho))
 
 
-def penalty_value(coef, penalty, alpha, l1_ratio=0.5):
-    """The penalty of a coefficient array, with numpy."""
+def penalty_value(coef, penalty, alpha, l1_ratio=0.5, factor=None):
+    """The penalty of a coefficient array, with numpy; ``factor``: one weight per feature
+    on both parts (the last axis of ``coef``)."""
     l1, l2 = strengths(penalty, alpha, l1_ratio)
-    coef = np.ravel(coef)
-    return l1 * np.abs(coef).sum() + 0.5 * l2 * np.dot(coef, coef)
+    coef = np.asarray(coef, dtype=float)
+    f = np.ones(coef.shape[-1]) if factor is None else np.asarray(factor, dtype=float)
+    return float(np.sum(f * (l1 * np.abs(coef) + 0.5 * l2 * coef**2)))
 
 
 def _cvx_loss(loss, y, f):
@@ -61,19 +63,21 @@ def _cvx_loss(loss, y, f):
 
 
 def reference_fit(loss, X, y, sample_weight, penalty, alpha, l1_ratio=0.5,
-                  fit_intercept=True, positive=False):
-    """``(coef, intercept)`` minimising the library's objective, solved by cvxpy."""
+                  fit_intercept=True, positive=False, factor=None):
+    """``(coef, intercept)`` minimising the library's objective, solved by cvxpy
+    (``factor``: per-feature weights on both parts of the penalty)."""
     n, p = X.shape
     s = sample_weight / sample_weight.sum()
     w = cp.Variable(p, nonneg=positive)
     b = cp.Variable() if fit_intercept else 0.0
     f = X @ w + b
     l1, l2 = strengths(penalty, alpha, l1_ratio)
+    factor = np.ones(p) if factor is None else np.asarray(factor, dtype=float)
     objective = s @ _cvx_loss(loss, y, f)
     if l1:
-        objective = objective + l1 * cp.norm1(w)
+        objective = objective + l1 * (factor @ cp.abs(w))
     if l2:
-        objective = objective + 0.5 * l2 * cp.sum_squares(w)
+        objective = objective + 0.5 * l2 * (factor @ cp.square(w))
     problem = cp.Problem(cp.Minimize(objective))
     problem.solve(solver=cp.CLARABEL, tol_gap_abs=1e-10, tol_gap_rel=1e-10,
                   tol_feas=1e-10, max_iter=500)
@@ -81,8 +85,9 @@ def reference_fit(loss, X, y, sample_weight, penalty, alpha, l1_ratio=0.5,
 
 
 def reference_multinomial(X, y_index, n_classes, sample_weight, penalty, alpha,
-                          l1_ratio=0.5, fit_intercept=True):
-    """Multinomial cross-entropy reference; coef of shape (n_classes, n_features)."""
+                          l1_ratio=0.5, fit_intercept=True, factor=None):
+    """Multinomial cross-entropy reference; coef of shape (n_classes, n_features)
+    (``factor``: per-feature weights on both parts of the penalty, every class alike)."""
     n, p = X.shape
     s = sample_weight / sample_weight.sum()
     W = cp.Variable((p, n_classes))
@@ -91,22 +96,25 @@ def reference_multinomial(X, y_index, n_classes, sample_weight, penalty, alpha,
     onehot = np.eye(n_classes)[y_index]
     per_sample = cp.log_sum_exp(F, axis=1) - cp.sum(cp.multiply(onehot, F), axis=1)
     l1, l2 = strengths(penalty, alpha, l1_ratio)
+    factor = np.ones(p) if factor is None else np.asarray(factor, dtype=float)
     objective = s @ per_sample
     if l1:
-        objective = objective + l1 * cp.sum(cp.abs(W))
+        objective = objective + l1 * cp.sum(factor @ cp.abs(W))
     if l2:
-        objective = objective + 0.5 * l2 * cp.sum_squares(W)
+        objective = objective + 0.5 * l2 * cp.sum(factor @ cp.square(W))
     cp.Problem(cp.Minimize(objective)).solve(
         solver=cp.CLARABEL, tol_gap_abs=1e-10, tol_gap_rel=1e-10, tol_feas=1e-10)
     b_value = np.asarray(b.value) if fit_intercept else np.zeros(n_classes)
     return np.asarray(W.value).T, b_value
 
 
-def objective(loss, X, y, sample_weight, coef, intercept, penalty, alpha, l1_ratio=0.5):
+def objective(loss, X, y, sample_weight, coef, intercept, penalty, alpha, l1_ratio=0.5,
+              factor=None):
     """The library's objective at a point, evaluated with numpy."""
     s = sample_weight / sample_weight.sum()
     raw = X @ np.transpose(coef) + intercept
-    return float(s @ loss.loss(y, raw)) + penalty_value(coef, penalty, alpha, l1_ratio)
+    return float(s @ loss.loss(y, raw)) + penalty_value(coef, penalty, alpha, l1_ratio,
+                                                        factor)
 
 
 def assert_coef_close(coef, ref_coef, rtol=1e-4):
@@ -121,7 +129,7 @@ def assert_same_optimum(coef, ref_coef, rtol):
 
 
 def reference_multi_quantile(X, y, sample_weight, quantiles, alpha, fit_intercept=True,
-                             non_crossing=True):
+                             non_crossing=True, factor=None):
     """``(coef (K, p), intercept (K,))`` of the joint multi-quantile problem: the sum of
     each level's pinball objective with an L1 penalty, predictions in the levels' order
     at every sample when ``non_crossing``."""
@@ -135,14 +143,16 @@ def reference_multi_quantile(X, y, sample_weight, quantiles, alpha, fit_intercep
     for k, q in enumerate(quantiles):
         r = y - F[:, k]
         objective = objective + s @ (q * cp.pos(r) + (1 - q) * cp.neg(r))
-    objective = objective + alpha * cp.sum(cp.abs(W))
+    factor = np.ones(p) if factor is None else np.asarray(factor, dtype=float)
+    objective = objective + alpha * cp.sum(factor @ cp.abs(W))
     constraints = [F[:, k + 1] >= F[:, k] for k in range(K - 1)] if non_crossing else []
     cp.Problem(cp.Minimize(objective), constraints).solve(
         solver=cp.CLARABEL, tol_gap_abs=1e-10, tol_gap_rel=1e-10, tol_feas=1e-10)
     return np.asarray(W.value).T, (np.asarray(b.value) if fit_intercept else np.zeros(K))
 
 
-def multi_quantile_objective(X, y, sample_weight, quantiles, alpha, coef, intercept):
+def multi_quantile_objective(X, y, sample_weight, quantiles, alpha, coef, intercept,
+                             factor=None):
     """The joint multi-quantile objective at a point, with numpy."""
     s = sample_weight / sample_weight.sum()
     F = X @ np.transpose(coef) + intercept
@@ -150,4 +160,5 @@ def multi_quantile_objective(X, y, sample_weight, quantiles, alpha, coef, interc
     for k, q in enumerate(quantiles):
         r = y - F[:, k]
         total += float(s @ np.maximum(q * r, (q - 1) * r))
-    return total + alpha * float(np.abs(coef).sum())
+    factor = np.ones(np.shape(coef)[1]) if factor is None else np.asarray(factor)
+    return total + alpha * float(np.sum(factor * np.abs(coef)))

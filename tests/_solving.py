@@ -11,7 +11,7 @@ def solve_with(estimator, X, y, sample_weight=None, options=DEFAULT_OPTIONS):
     :class:`~sklearn_losses._solvers.FitResult` per problem, as its ``fit`` would
     solve them (``coef`` of shape ``(n_outputs, n_features)``)."""
     prepared = estimator._prepare(X, y, sample_weight)
-    penalty = estimator._penalty()
+    penalty = estimator._penalty(prepared.X.shape[1])
     return [solve(problem, penalty, solver=estimator.solver, tol=estimator.tol,
                   max_iter=estimator.max_iter, options=options)
             for problem in prepared.problems]

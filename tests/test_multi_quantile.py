@@ -55,6 +55,21 @@ def test_joint_fit_is_the_reference_optimum_and_never_crosses(fit_intercept, pen
     assert free <= ours  # the constraint costs something here
 
 
+def test_penalty_factor_reaches_the_reference():
+    # per-feature factors (one unpenalised feature) in the joint LP's costs and in the
+    # independent fits
+    X, y, sw = heteroscedastic(n=80, p=4, seed=3)
+    factor = np.array([0.0, 1.0, 3.0, 0.5])
+    alpha = 3e-3
+    joint = MultiQuantileRegressor(LEVELS, alpha=alpha, penalty_factor=factor).fit(X, y, sw)
+    assert crossings(joint.predict(X)) == 0 and joint.converged_
+    ref_w, ref_b = reference_multi_quantile(X, y, sw, LEVELS, alpha, factor=factor)
+    ours = multi_quantile_objective(X, y, sw, LEVELS, alpha, joint.coef_, joint.intercept_,
+                                    factor)
+    ref = multi_quantile_objective(X, y, sw, LEVELS, alpha, ref_w, ref_b, factor)
+    assert (ours - ref) / abs(ref) <= 1e-8
+
+
 def test_without_crossing_the_levels_are_the_independent_fits():
     # levels far apart on homoscedastic data: no constraint binds, and each level is
     # LossRegressor(Quantile(q), penalty="l1")'s fit; non_crossing=False is those fits

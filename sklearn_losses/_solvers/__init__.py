@@ -17,7 +17,7 @@
 from .options import DEFAULT_OPTIONS, SolverOptions
 from .problem import FitCache, Problem
 from .result import FitResult
-from .routes import ROUTES, SOLVERS, one_blas_thread, solve
+from .routes import ROUTES, SOLVERS, gradient_at_null, one_blas_thread, solve
 
 __all__ = ["DEFAULT_OPTIONS", "FitCache", "FitResult", "Problem", "ROUTES", "SOLVERS",
-           "SolverOptions", "one_blas_thread", "solve"]
+           "SolverOptions", "gradient_at_null", "one_blas_thread", "solve"]

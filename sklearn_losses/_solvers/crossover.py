@@ -98,11 +98,13 @@ class Crossover:
         rows of X itself instead of ``B`` (``iterative``), as long as they are at most a
         quarter of X (a MINRES iteration is a pass over them)."""
         obj, s, n_b, kappa = self.obj, self.obj.sample_weight, self.n_b, self.kappa
-        l1, l2 = self.penalty.l1, self.penalty.l2
         rows, kinks = np.nonzero(self.side == 0)
         cols = np.flatnonzero(self.free)
         m, k = len(rows), len(cols)
-        dual = l2 > 0 and m < k + n_b
+        on_F = self.penalty.restricted(cols)  # (strengths per feature with factors)
+        l1, l2 = on_F.l1, on_F.l2
+        # the dual needs an L2 part on every free feature (no factor of 0 among them)
+        dual = bool(np.all(l2 > 0)) and m < k + n_b
         X = obj.X
         iterative = dual and (m + n_b > self.max_size
                               or m * (k + n_b) > 2 * self.stored + 10**6)
@@ -120,13 +122,13 @@ class Crossover:
         r_fixed = obj.coef_gradient(s * g_fixed)[0]
         # Stationarity in (w_F, b): S_w w_F + S_theta theta = rhs_s
         sigma = self.sigma
-        rhs_s = np.concatenate([-l1 * sigma[cols] - r_fixed[cols], [-np.dot(s, g_fixed)]]
-                               if n_b else [-l1 * sigma[cols] - r_fixed[cols]]) / unit
+        rhs_w = -l1 * sigma[cols] - r_fixed[cols]
+        rhs_s = np.concatenate([rhs_w, [-np.dot(s, g_fixed)]] if n_b else [rhs_w]) / unit
         system = dict(rows=rows, kinks=kinks, cols=cols, m=m, k=k, unit=unit,
                       g_fixed=g_fixed, D=s[rows] * self.jump[rows, kinks],
                       target=self.beta[rows, kinks] / kappa, rhs_s=rhs_s,
-                      l2_F=l2 * kappa / unit[:k] ** 2 if l2 > 0 else None,
-                      iterative=iterative)
+                      l2_F=l2 * kappa / unit[:k] ** 2 if on_F.has_l2 else None,
+                      dual=dual, iterative=iterative)
         if iterative:
             system["X_rows"] = X_rows
             return system
@@ -149,7 +151,7 @@ class Crossover:
             return self.solve_iterative(system)
         rows, kinks, m, k = system["rows"], system["kinks"], system["m"], system["k"]
         B, target, rhs_s, l2_F = system["B"], system["target"], system["rhs_s"], system["l2_F"]
-        unit, n_b, kappa, l2 = system["unit"], self.n_b, self.kappa, self.penalty.l2
+        n_b, kappa = self.n_b, self.kappa
         d, side = self.d, self.side
         wb, rank, determined = None, 0, False
         if m >= k + n_b and m > 0:
@@ -165,7 +167,7 @@ class Crossover:
             # At least as many independent samples on kinks as unknowns in (w_F, b): they
             # fix it (an LP vertex, or w = 0 with many samples on one kink), with the help
             # of stationarity where the on-kink rows are dependent; theta follows.
-            rhs_theta = rhs_s - np.concatenate([l2 * kappa / unit[:k] ** 2 * wb[:k],
+            rhs_theta = rhs_s - np.concatenate([(0.0 if l2_F is None else l2_F) * wb[:k],
                                                 [0.0] * n_b])
             theta = theta_shares((B * system["D"][:, None]).T, rhs_theta, self.gtol)
             if theta is None:
@@ -173,7 +175,7 @@ class Crossover:
             w_free, b_new = wb[:k], (wb[k:] if n_b else np.zeros(1))
         else:
             # Fewer: solve stationarity and the on-kink rows together.
-            if (m + n_b if l2 > 0 else k + n_b + m) > self.max_size:  # see the helper
+            if (m + n_b if system["dual"] else k + n_b + m) > self.max_size:  # the helper's
                 return None
             # (the intercept's: where the rows leave it free, the smoothed one; the
             # coefficients' minimum norm, as the rows ask of them)
@@ -191,7 +193,7 @@ class Crossover:
                 return RETRY
             w_free, b_new, theta = sol
         w_new = np.zeros(self.obj.X.shape[1])
-        w_new[system["cols"]] = w_free * kappa / unit[:k]
+        w_new[system["cols"]] = w_free * kappa / system["unit"][:k]
         return w_new, b_new * kappa, theta
 
     def solve_iterative(self, system):
@@ -210,13 +212,17 @@ class Crossover:
         r[cols] = system["rhs_s"][:k] * system["unit"][:k]
         theta0 = self.theta[rows, kinks]
         start = np.concatenate([system["D"] * theta0, self.b[:n_b] / kappa])
-        solution = dual_by_minres(system["X_rows"], offset, mask, self.penalty.l2 * kappa,
+        # the L2 strengths (one per feature with factors; off the free features, where
+        # r and the products are 0, any positive number)
+        l2 = self.penalty.l2 if self.penalty.uniform else np.where(self.free,
+                                                                   self.penalty.l2, 1.0)
+        solution = dual_by_minres(system["X_rows"], offset, mask, l2 * kappa,
                                   r, system["target"], system["rhs_s"][k:], start)
         if solution is None:
             return None
         u, b_new, iterations = solution
         self.minres_iterations += iterations
-        w_new = (r - transposed_centred(system["X_rows"], offset, mask, u)) / self.penalty.l2
+        w_new = (r - transposed_centred(system["X_rows"], offset, mask, u)) / l2
         theta = u / system["D"]
         self.theta[rows, kinks] = np.clip(theta, 0.0, 1.0)
         return w_new, (b_new * kappa if n_b else np.zeros(1)), theta
@@ -243,7 +249,10 @@ class Crossover:
             np.add.at(g, rows, jump[rows, kinks] * np.clip(theta, 0.0, 1.0))
             grad = obj.coef_gradient(obj.sample_weight * g)[0] + penalty.l2 * w_new
             free, sigma = self.free, self.sigma
-            flipped = free & ((np.sign(w_new) != sigma) if penalty.l1 > 0 else (w_new < 0))
+            # (an L1 part: the sign must stay; positive alone: w >= 0; neither, a factor
+            # of 0: any sign)
+            flipped = free & np.where(penalty.l1 > 0, np.sign(w_new) != sigma,
+                                      (w_new < 0) & penalty.positive)
             # KKT violations of the features at 0, standardised (gtol's unit)
             join = ~free & (penalty.violations(grad, None, obj.col_scale) > self.gtol)
             if flipped.any() or join.any():
@@ -269,7 +278,8 @@ def dual_by_minres(X_rows, offset, mask, scale, r, target, r_b, start, rtol=1e-1
     r"""The SVM dual's system of :func:`stationary_on_kinks` on the ``m`` on-kink rows
     ``X_rows`` of X, by MINRES (:func:`scipy.sparse.linalg.minres`) with products by
     those rows only: with ``A = (X_B - o)_F`` (centred by ``offset``, on the features of
-    ``mask``) and ``K = A A^T / scale`` (``scale = l2 kappa``),
+    ``mask``) and ``K = A A^T / scale`` (``scale = l2 kappa``; with one per feature,
+    ``K = A diag(1 / scale) A^T`` and ``A r / scale`` is ``A (r / scale)``),
 
     .. math:: \begin{pmatrix} K & -1 \\ -1^T & 0 \end{pmatrix}
               \begin{pmatrix} u \\ b \end{pmatrix} =
@@ -282,10 +292,15 @@ def dual_by_minres(X_rows, offset, mask, scale, r, target, r_b, start, rtol=1e-1
     side (plus 1e-12: the dense solve's test, :func:`solve_consistent`).
     """
     m, n_b = X_rows.shape[0], len(r_b)
+    # one scale per feature: divided into the products' middle, the common one 1
+    per_feature = np.ndim(scale) > 0
+    inverse, common = (1.0 / scale, 1.0) if per_feature else (None, scale)
 
     def K(u):
         t = transposed_centred(X_rows, offset, mask, u)
-        return (np.asarray(X_rows @ t).ravel() - np.dot(offset, t)) / scale
+        if per_feature:
+            t = t * inverse
+        return (np.asarray(X_rows @ t).ravel() - np.dot(offset, t)) / common
 
     def matvec(v):
         u = v[:m]
@@ -293,19 +308,28 @@ def dual_by_minres(X_rows, offset, mask, scale, r, target, r_b, start, rtol=1e-1
             return K(u)
         return np.concatenate([K(u) - v[m], [-u.sum()]])
 
-    Ar = np.asarray(X_rows @ r).ravel() - np.dot(offset, r)
-    rhs = np.concatenate([Ar / scale - target, -np.asarray(r_b)])
-    # diag K: the centred rows' squared norms on the free features
+    rs = r * inverse if per_feature else r
+    Ar = np.asarray(X_rows @ rs).ravel() - np.dot(offset, rs)
+    rhs = np.concatenate([Ar / common - target, -np.asarray(r_b)])
+    # diag K: the centred rows' squared norms on the free features (weighted by
+    # 1 / scale per feature)
     square = X_rows.multiply(X_rows) if sp.issparse(X_rows) else X_rows * X_rows
-    if mask is not None:
+    if per_feature:
+        weights = inverse if mask is None else np.where(mask, inverse, 0.0)
+        square = square @ weights
+        cross = np.asarray(X_rows @ (offset * weights)).ravel()
+        centre = np.dot(offset * offset, weights)
+    elif mask is not None:
         square = square @ mask.astype(float)
         cross = np.asarray(X_rows @ offset).ravel()  # offset is 0 off the mask
+        centre = np.dot(offset, offset)
     else:
         square = np.asarray(square.sum(axis=1)).ravel()
         cross = np.asarray(X_rows @ offset).ravel()
-    diag = np.maximum((np.asarray(square).ravel() - 2 * cross + np.dot(offset, offset))
-                      / scale, np.finfo(float).tiny)
-    inverse = np.concatenate([1.0 / diag, [1.0 / np.sum(1.0 / diag)] * n_b])
+        centre = np.dot(offset, offset)
+    diag = np.maximum((np.asarray(square).ravel() - 2 * cross + centre) / common,
+                      np.finfo(float).tiny)
+    preconditioner = np.concatenate([1.0 / diag, [1.0 / np.sum(1.0 / diag)] * n_b])
     size = m + n_b
     iterations = [0]
 
@@ -313,7 +337,7 @@ def dual_by_minres(X_rows, offset, mask, scale, r, target, r_b, start, rtol=1e-1
         iterations[0] += 1
 
     solution, _ = minres(LinearOperator((size, size), matvec=matvec), rhs, x0=start,
-                         M=LinearOperator((size, size), matvec=lambda v: v * inverse),
+                         M=LinearOperator((size, size), matvec=lambda v: v * preconditioner),
                          rtol=rtol, maxiter=max(4 * size, 100), callback=counted)
     residual = np.abs(matvec(solution) - rhs)
     if not np.all(np.isfinite(solution)) or np.any(residual > 1e-9 * np.abs(rhs) + 1e-12):
@@ -331,15 +355,17 @@ def stationary_on_kinks(B, D, rhs_s, target, l2, k, current=None, atol=(0.0, 0.0
         l2 w_F + B_w^T u = r_w,    1^T u = r_b,    B_w w_F + b 1 = target.
 
     ``l2`` holds one L2 strength per feature of ``F`` (``None`` without an L2 part). With
-    one, the first gives ``w_F = (r_w - B_w^T u) / l2``, and what remains is the system
-    of the SVM dual on the ``m`` on-kink samples (``L = diag(l2)``),
+    one on every feature, the first gives ``w_F = (r_w - B_w^T u) / l2``, and what
+    remains is the system of the SVM dual on the ``m`` on-kink samples
+    (``L = diag(l2)``),
 
     .. math:: \begin{pmatrix} B_w L^{-1} B_w^T & -1 \\ -1^T & 0 \end{pmatrix}
               \begin{pmatrix} u \\ b \end{pmatrix} =
               \begin{pmatrix} B_w L^{-1} r_w - \text{target} \\ -r_b \end{pmatrix},
 
     of size ``m + 1`` instead of ``k + 1 + m`` (its memory, not the whole system's and
-    its LU copy). Without one, the whole system is solved.
+    its LU copy). Otherwise (some strength 0: unpenalised features), the whole system
+    is solved, ``diag(l2)`` in its first block.
 
     Where the equations leave ``(w_F, b)`` undetermined (a flat stretch of the objective:
     an even number of samples balancing the intercept between two kinks), the solution
@@ -349,7 +375,7 @@ def stationary_on_kinks(B, D, rhs_s, target, l2, k, current=None, atol=(0.0, 0.0
     """
     m, n_b = len(target), B.shape[1] - k
     current = np.zeros(k + n_b) if current is None else current
-    if l2 is not None:
+    if l2 is not None and np.all(l2 > 0):
         B_w = B[:, :k]
         A = np.zeros((m + n_b, m + n_b))
         BL = B_w / l2
@@ -364,6 +390,8 @@ def stationary_on_kinks(B, D, rhs_s, target, l2, k, current=None, atol=(0.0, 0.0
         u = sol[:m]
         return (rhs_s[:k] - B_w.T @ u) / l2, (sol[m:] if n_b else np.zeros(1)), u / D
     A = np.zeros((k + n_b + m, k + n_b + m))
+    if l2 is not None:
+        A[np.arange(k), np.arange(k)] = l2
     A[:k + n_b, k + n_b:] = (B * D[:, None]).T
     A[k + n_b:, :k + n_b] = B
     sol = solve_consistent(A, np.concatenate([rhs_s, target]),

@@ -289,12 +289,13 @@ def centred_gram(X, s, offset, cols=None, total=None, rows=None, block=1024):
 
 
 def normal_equations(gram, l2):
-    """Exact minimiser of the Gram form with an L2 (or no) penalty: ``(G + l2 I) w = c``.
+    """Exact minimiser of the Gram form with an L2 (or no) penalty: ``(G + diag(l2)) w =
+    c`` (``l2`` a number, or one per feature).
 
     A singular system (no penalty, collinear features) gets the minimum-norm solution
     for standardised columns, one of the optima (and free of the columns' units).
     """
-    A = gram.matrix() + l2 * np.eye(len(gram.c))
+    A = gram.matrix() + np.diag(np.broadcast_to(l2, len(gram.c)))
     w = solve_spd(A, gram.c)
     if w is None:
         d = unit_diagonal(A)

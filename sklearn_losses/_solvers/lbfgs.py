@@ -31,12 +31,13 @@ class Curvature:
     units: np.ndarray
 
 
-def curvature(loss, obj, b0, standardised=False):
-    """The :class:`Curvature` of ``obj`` at ``(0, b0)``; with ``standardised``, ``C`` is
-    the Hessian in the coefficients of standardised columns (``W * col_scale``):
-    standardised, the eigendecomposition resolves columns of any units (in X's own, a
-    column in units of 1e-12 has eigenvalues of 1e-24 next to 1, below what it can
-    resolve).
+def curvature(loss, obj, b0, units=None):
+    """The :class:`Curvature` of ``obj`` at ``(0, b0)``; ``C`` is the Hessian in the
+    coefficients ``W * units`` (``None``: X's own units, where a uniform L2 part is
+    isotropic; ``sqrt(factor)`` where one with per-feature factors is). Without an L2
+    part, ``units = col_scale`` (standardised columns): the eigendecomposition then
+    resolves columns of any units (in X's own, a column in units of 1e-12 has
+    eigenvalues of 1e-24 next to 1, below what it can resolve).
 
     One output: ``A = 1`` and ``C = sum_i s_i l''(y_i, b0) (x_i - offset)(x_i -
     offset)^T``. Several (multinomial): the raw prediction is the same for every sample at
@@ -51,7 +52,7 @@ def curvature(loss, obj, b0, standardised=False):
     flat direction), so the preconditioner is definite for every alpha; one
     decomposition serves a whole path.
     """
-    units = obj.col_scale if standardised else np.ones(obj.X.shape[1])
+    units = np.ones(obj.X.shape[1]) if units is None else units
     n, k = obj.X.shape[0], obj.n_outputs
     s = obj.sample_weight
     if k == 1:
@@ -88,7 +89,8 @@ class Rotation:
     """The change of variables ``W * units = U (V / R) Q^T``, ``R = sqrt(mu lam^T + l2)``,
     in which the curvature ``A (x) C`` of :func:`curvature` (in the coefficients of
     columns in ``units``) plus ``l2 I`` is the identity (an L2 part is isotropic only in
-    X's own units, so standardised ``units`` come with ``l2 = 0``), and ``b = c /
+    X's own units, or ``sqrt(factor)`` with per-feature factors, so standardised
+    ``units`` come with ``l2 = 0``), and ``b = c /
     intercept_scale`` with the square root of the intercept's curvature (its diagonal),
     so that the intercept is in the same units (a Poisson model of large counts has a
     curvature of their size: unscaled, the intercept's direction would dominate
@@ -126,11 +128,14 @@ class Packing:
     ``loss_curvature``: 1 for squared error in any units, about 1 / kappa for the smoothed
     kinks of a piecewise-linear loss in the units kappa of y) plus the L2 term's.
     Features in very different units (1e-6 next to 1e6) converge together, and so do
-    strongly penalised ones. ``V-`` exists only for an L1 part without ``positive``;
-    ``V+`` is free when there is neither.
+    strongly penalised ones (with per-feature factors, ``l1`` and ``l2`` are one per
+    feature, repeated for each output). ``V-`` exists only for an L1 part without
+    ``positive``; ``V+`` is free when there is neither.
 
-    With ``curvature`` (the data term's Hessian at the start, see :func:`curvature`) and
-    no bounds (no L1 part, no ``positive``), the preconditioner is that whole matrix
+    With ``curvature`` (the data term's Hessian at the start, see :func:`curvature`, in
+    the units where the L2 part is isotropic: ``Penalty.isotropic``), no bounds (no L1
+    part, no ``positive``) and no factor of 0 with an L2 part, the preconditioner is
+    that whole matrix
     instead (:class:`Rotation`): ``V`` are the coordinates in which ``curvature + l2 I``
     is the identity. The problem in ``V`` then has a Hessian near the identity, and
     L-BFGS-B needs far fewer iterations on correlated columns.
@@ -141,14 +146,17 @@ class Packing:
     """
 
     def __init__(self, obj, penalty, n_features, curvature=None, loss_curvature=1.0):
-        l1, l2 = penalty.l1, penalty.l2
-        self.obj, self.l1, self.l2 = obj, l1, l2
-        self.shape = (obj.n_outputs, n_features)
-        self.m = obj.n_outputs * n_features
-        col_scale = np.tile(obj.col_scale, obj.n_outputs)
+        k = obj.n_outputs
+        self.obj, self.penalty, self.l2 = obj, penalty, penalty.l2
+        self.shape = (k, n_features)
+        self.m = k * n_features
+        col_scale = np.tile(obj.col_scale, k)
+        # the strengths per variable (per feature, repeated for each output, with factors)
+        l1, l2 = ((penalty.l1, penalty.l2) if penalty.uniform
+                  else (np.tile(penalty.l1, k), np.tile(penalty.l2, k)))
         self.scale = np.sqrt(col_scale**2 + l2 / loss_curvature)
         self.bounded = penalty.bounded
-        self.split = l1 > 0 and not penalty.positive
+        self.split = penalty.has_l1 and not penalty.positive
         self.n_blocks = 2 if self.split else 1
         # The L1 cost of V+ and V- per unit: l1 |w| = (l1 / scale) |v|.
         self.l1_cost = np.tile(l1 / self.scale, self.n_blocks)
@@ -163,8 +171,9 @@ class Packing:
             lower[: self.n_blocks * self.m] = 0.0
             self.bounds = Bounds(lower, np.full(size, np.inf))
         self.rotation = None
-        if curvature is not None and not self.bounded:
-            self.rotation = Rotation(curvature, l2, obj.col_scale)
+        isotropic = penalty.isotropic
+        if curvature is not None and not self.bounded and isotropic is not None:
+            self.rotation = Rotation(curvature, isotropic[1], obj.col_scale)
             self.unit = np.concatenate([self.rotation.unit,
                                         self.rotation.intercept_scale[:n_b]])
 
@@ -192,12 +201,11 @@ class Packing:
 
     def fun(self, z):
         W, b = self.unpack(z)
-        w = W.ravel()
         value, dW, db = self.obj.value_gradient(W, b)
         gw = dW + self.l2 * W
         gv = (self.rotation.gradient_v(gw) if self.rotation is not None
               else gw.ravel() / self.scale)
-        value += 0.5 * self.l2 * np.dot(w, w)
+        value += self.penalty.ridge(W)
         k = self.n_blocks * self.m
         if self.bounded:
             value += np.dot(self.l1_cost, z[:k])
@@ -335,10 +343,14 @@ def newton_polish(obj, penalty, W, b, gtol, max_steps=4, options=DEFAULT_OPTIONS
     hessian = getattr(obj, "hessian", None)
     if hessian is None:
         return None
-    l1, l2 = penalty.l1, penalty.l2
+    l2 = penalty.l2
     X, y, s, k = obj.X, obj.y, obj.sample_weight, obj.n_outputs
     W, b = np.array(W, dtype=float), np.array(b, dtype=float)
     free = W != 0 if penalty.bounded else np.ones(W.shape, dtype=bool)
+    # the strengths of the free coefficients (one per feature and output with factors)
+    l1_free = np.broadcast_to(penalty.l1, W.shape)[free]
+    l2_free = np.concatenate([np.broadcast_to(l2, W.shape[1])[U] for U in
+                              (np.flatnonzero(free[c]) for c in range(k))])
     if np.count_nonzero(free) > options.polish_max_features:
         return None
     U = np.flatnonzero(free.any(axis=0))
@@ -377,13 +389,13 @@ def newton_polish(obj, penalty, W, b, gtol, max_steps=4, options=DEFAULT_OPTIONS
                 if n_b:
                     H[size + c, cols] = H[cols, size + c] = weighted.sum(axis=0)
                     H[size + c, size + d] = sh[:, c, d].sum()
-        H[np.arange(size), np.arange(size)] += l2 / unit**2
+        H[np.arange(size), np.arange(size)] += l2_free / unit**2
         if n_b > 1:
             # the softmax's intercepts are only defined up to a common shift, whose
             # curvature is 0 to rounding: give it some, so that the step keeps their sum
             # (their gradient sums to 0) instead of dividing rounding by rounding
             H[size:, size:] += np.trace(H[size:, size:]) / n_b
-        rhs = np.concatenate([(G[free] + l1 * sigma) / unit, db[:n_b]])
+        rhs = np.concatenate([(G[free] + l1_free * sigma) / unit, db[:n_b]])
         step = solve_spd(H, -rhs)
         if step is None:
             step = linalg.lstsq(H, -rhs)[0]

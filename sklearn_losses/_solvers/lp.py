@@ -6,10 +6,11 @@ With the loss written ``c + a_0 f + sum_k j_k max(0, f - beta_k)`` (see
 :class:`~sklearn_losses.losses.PiecewiseLinearLoss`), one slack ``t_ik >= 0`` per sample
 and kink gives::
 
-    minimise    (X^T s a_0) . w + (s . a_0) b + sum_ik s_i j_ik t_ik + l1 (1.w+ + 1.w-)
+    minimise    (X^T s a_0) . w + (s . a_0) b + sum_ik s_i j_ik t_ik + l1 . (w+ + w-)
     subject to  x_i . (w+ - w-) + b - t_ik <= beta_ik,   w+, w-, t >= 0,  b free
 
-(``w`` free and unsplit without an L1 part; ``w-`` absent with ``positive``). One
+(``l1`` one strength per feature with penalty factors; ``w`` free and unsplit without
+an L1 part; ``w-`` absent with ``positive``). One
 constraint row per sample and kink, stored sparse: memory is linear in n. Samples of
 zero weight are left out. The intercept is not in the L1 cost.
 """
@@ -78,7 +79,7 @@ def band_lp(loss, obj, penalty, tol, max_iter, raw=None, band=None, max_rounds=3
     col_scale = obj.col_scale
     cost_unit = len(s) / kappa
     tiny = 1e-9 * (kappa + np.abs(beta))
-    split = l1 > 0 and not positive
+    split = penalty.has_l1 and not positive
     n_w = (2 if split else 1) * p
     w_bounds = [(0, None)] * n_w if penalty.bounded else [(None, None)] * n_w
     n_iter = 0

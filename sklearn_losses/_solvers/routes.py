@@ -34,11 +34,13 @@ from sklearn.exceptions import ConvergenceWarning
 from threadpoolctl import ThreadpoolController  # a dependency of scikit-learn
 
 from .._objective import LinearObjective, normalised_weights
+from ..penalties import Penalty
 from .data import check_finite, far_offset
 from .gram import Gram, normal_equations
 from .lbfgs import curvature, lbfgs
 from .lp import highs
 from .options import DEFAULT_OPTIONS
+from .problem import Problem
 from .result import FitResult
 from .smoothing import Smoothing
 from .working_sets import ColumnWorkingSet, gram_working_set, lbfgs_columns, whole_gram
@@ -221,17 +223,21 @@ def _lbfgs_columns(fit):
 def _lbfgs(fit):
     """L-BFGS-B on X, preconditioned by the data term's curvature at the start where the
     p x p matrix pays and there are no bounds: without an L2 part in standardised units
-    (exact, and free of the columns' units), with one in X's own (where an L2 part is
-    isotropic, see :class:`~.lbfgs.Rotation`)."""
+    (exact, and free of the columns' units), with one in the units where it is isotropic
+    (X's own, or ``sqrt(factor)`` with penalty factors, see :class:`~.lbfgs.Rotation`;
+    none with a factor of 0). The decompositions are cached by their units."""
     penalty, cache = fit.penalty, fit.problem.cache
     n, p = fit.obj.X.shape
-    preconditioner = None
-    if not penalty.bounded and fit.options.p_by_p_pays(n, p):
-        standardised = penalty.l2 == 0
-        if standardised not in cache.curvature:
-            cache.curvature[standardised] = curvature(fit.loss, fit.obj, fit.scales.b0,
-                                                      standardised=standardised)
-        preconditioner = cache.curvature[standardised]
+    preconditioner, isotropic = None, penalty.isotropic
+    if not penalty.bounded and isotropic is not None and fit.options.p_by_p_pays(n, p):
+        units = isotropic[0]
+        if not penalty.has_l2:
+            key, units = "standardised", fit.obj.col_scale
+        else:
+            key = "own" if units is None else units.tobytes()
+        if key not in cache.curvature:
+            cache.curvature[key] = curvature(fit.loss, fit.obj, fit.scales.b0, units=units)
+        preconditioner = cache.curvature[key]
     return lbfgs(fit.obj, penalty, fit.coef_init, fit.b_init, fit.gtol, fit.max_iter,
                  fit.verbose, floor=fit.scales.floor, curvature=preconditioner,
                  options=fit.options)
@@ -346,6 +352,29 @@ def solve(problem, penalty, *, solver="auto", tol=1e-6, max_iter=1000, coef_init
             stacklevel=3,
         )
     return result
+
+
+def gradient_at_null(problem, penalty, tol=1e-6, max_iter=1000):
+    """The data term's coefficient gradient (shape ``(n_outputs, n_features)``) at the
+    optimum of the model whose penalised coefficients are 0: ``w = 0`` and the
+    intercept-only intercept (:meth:`~.problem.Problem.gradient_at_zero`), or, with
+    unpenalised features (a factor of 0), those features and the intercept fitted
+    without a penalty. ``penalty.alpha_max`` reads it. Where samples sit on a kink of a
+    piecewise-linear loss there, the subgradient is the loss's own choice at the kink,
+    and alpha_max is approximate (the top of a grid)."""
+    unpenalised = penalty.unpenalised
+    if unpenalised is None:
+        return problem.gradient_at_zero()
+    X, loss, k = problem.X, problem.loss, problem.n_outputs
+    columns = np.flatnonzero(unpenalised)
+    null = Problem(loss, X[:, columns], problem.y, problem.sample_weight,
+                   problem.fit_intercept, k, problem.normalizer)
+    fitted = solve(null, Penalty(None), tol=tol, max_iter=max_iter)
+    raw = np.asarray(X[:, columns] @ fitted.coef.T) + fitted.intercept
+    _, g = loss.loss_gradient(problem.y, raw[:, 0] if k == 1 else raw)
+    s = normalised_weights(problem.sample_weight, problem.normalizer)
+    weighted = s * g if g.ndim == 1 else s[:, None] * g
+    return np.asarray(X.T @ weighted).reshape(X.shape[1], k).T
 
 
 def separated(y, raw, sample_weight):

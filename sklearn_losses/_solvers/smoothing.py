@@ -35,7 +35,7 @@ class Smoothing:
     ``tol / 10`` relative (``"smoothing > stalled"``: degenerate problems whose guessed
     kinks never settle). ``max_iter`` bounds each stage's run.
 
-    With an L2 part (the Hessian is then definite), no bounds (no L1 part, no
+    With an L2 part on every feature (the Hessian is then definite), no bounds (no L1 part, no
     ``positive``) and at least ``options.gram_min_ratio`` samples per feature (the
     p x p Hessian stays within the memory budget), a stage whose samples near a kink
     are few is solved by Newton-CG with the smoothed loss's exact Hessian
@@ -59,7 +59,7 @@ class Smoothing:
         self.raw = obj.raw(self.W, self.b)
         self.beta, self.jump = loss.kinks(obj.y)
         n, p = obj.X.shape
-        self.newton = (not penalty.bounded and penalty.l2 > 0 and obj.n_outputs == 1
+        self.newton = (not penalty.bounded and np.all(penalty.l2 > 0) and obj.n_outputs == 1
                        and n >= options.gram_min_ratio * p)
         self.active = obj.sample_weight > 0
         self.kappa = kink_scale(self.beta[self.active], obj.sample_weight[self.active])
@@ -82,7 +82,7 @@ class Smoothing:
         elif self.newton:
             q = min(np.count_nonzero(W) + int(self.obj.fit_intercept), len(distance)) - 1
             width = min(width, float(np.partition(distance, q)[q]))
-        elif self.penalty.l2 == 0:
+        elif not self.penalty.has_l2:
             q = min(band_size(W, self.obj.fit_intercept), len(distance)) - 1
             width = min(width, float(np.partition(distance, q)[q]))
         return width or self.kappa
@@ -147,7 +147,7 @@ class Smoothing:
 
         # (raw is X w at the stage's start: computed after the last stage, or at first)
         if self.newton and np.count_nonzero(curvature(self.raw)) * p <= 60 * n:
-            res = smoothed_newton(smoothed, curvature, self.penalty.l2, self.W, self.b,
+            res = smoothed_newton(smoothed, curvature, self.penalty, self.W, self.b,
                                   stage_gtol, self.max_iter, self.kappa)
             self.steps["newton-stages"] += 1
         if res is None or not res.converged:  # Newton's line search can stall on kinks
@@ -174,7 +174,7 @@ class Smoothing:
         vertices the crossover cannot; otherwise the crossover."""
         obj, width = self.obj, self.width
         lp = False
-        if self.penalty.l2 == 0 and obj.n_outputs == 1:
+        if not self.penalty.has_l2 and obj.n_outputs == 1:
             near = int(np.sum(np.abs(self.raw[:, None] - self.beta)[self.active] <= width))
             lp = (near <= band_size(self.W, obj.fit_intercept)
                   and self.options.lp_pays(near, obj.X.shape[1]))
@@ -201,10 +201,11 @@ class Smoothing:
                            "smoothing > crossover", *exact)
 
 
-def smoothed_newton(obj, curvature, l2, W0, b0, gtol, max_iter, unit=1.0):
-    """Minimise ``obj`` (one output) ``+ l2 |w|^2 / 2`` by ``scipy.optimize.minimize``'s
-    Newton-CG with the exact Hessian; ``curvature(raw)`` is the loss's second derivative
-    per sample, and only the samples where it is nonzero enter the Hessian.
+def smoothed_newton(obj, curvature, penalty, W0, b0, gtol, max_iter, unit=1.0):
+    """Minimise ``obj`` (one output) plus ``penalty``'s L2 part (every strength
+    positive) by ``scipy.optimize.minimize``'s Newton-CG with the exact Hessian;
+    ``curvature(raw)`` is the loss's second derivative per sample, and only the samples
+    where it is nonzero enter the Hessian.
 
     The variables are the coefficients of standardised features (``w * col_scale``) and
     the intercept, so the gradient is in the units of ``gtol``; the run stops (through
@@ -213,7 +214,7 @@ def smoothed_newton(obj, curvature, l2, W0, b0, gtol, max_iter, unit=1.0):
     tolerance is relative to.
     """
     X, offset, scale = obj.X, obj.offset, obj.col_scale
-    p, n_b = X.shape[1], int(obj.fit_intercept)
+    p, n_b, l2 = X.shape[1], int(obj.fit_intercept), penalty.l2
     last = {"x": None, "gx": None}
 
     def split(x):
@@ -230,7 +231,7 @@ def smoothed_newton(obj, curvature, l2, W0, b0, gtol, max_iter, unit=1.0):
         w = W[0]
         grad = np.concatenate([(dW[0] + l2 * w) / scale, db[:n_b]])
         last["gx"], last["grad"] = x.copy(), grad
-        return value + 0.5 * l2 * np.dot(w, w), grad
+        return value + penalty.ridge(w), grad
 
     def hess(x):
         d = obj.sample_weight * curvature(raw_at(x))

@@ -102,15 +102,15 @@ def gram_working_set(gram, col_scale, penalty, w0, gtol, max_iter, verbose, floo
         idx = np.flatnonzero(working)
         if verbose:
             print(f"[working set] {len(idx)} features, largest KKT violation {violation:.3g}")
-        sub = gram.restricted(idx, col_scale)
+        sub, sub_penalty = gram.restricted(idx, col_scale), penalty.restricted(idx)
         res = None
         if len(idx) <= options.nnls_max_features:
             if not penalty.positive:
                 # the sign each coefficient will take: its own, or the one its gradient
                 # asks for (a zero coefficient entering)
                 signs = np.where(w[idx] != 0, np.sign(w[idx]), np.where(g[idx] > 0, -1.0, 1.0))
-                res = split_nnls(sub, penalty, signs, run_gtol if check else None)
-            res = res or split_nnls(sub, penalty)
+                res = split_nnls(sub, sub_penalty, signs, run_gtol if check else None)
+            res = res or split_nnls(sub, sub_penalty)
             if res is not None:
                 steps["nnls"] += 1
         if res is None:
@@ -121,7 +121,7 @@ def gram_working_set(gram, col_scale, penalty, w0, gtol, max_iter, verbose, floo
             if exact is not None:
                 n_iter += 1
                 return result(exact, True, EXACT_MESSAGE, EXACT_STEP, exact=True)
-            res = lbfgs(sub, penalty, w[idx][None, :], np.zeros(1), run_gtol,
+            res = lbfgs(sub, sub_penalty, w[idx][None, :], np.zeros(1), run_gtol,
                         max_iter - n_iter, 0, floor=floor, options=options)
             steps["lbfgs"] += 1
             res.route, res.exact = LBFGS, False
@@ -181,7 +181,7 @@ class ColumnWorkingSet:
         self.b = np.array([np.dot(s, obj.y) / s.sum() if obj.fit_intercept else 0.0])
         self.w, self.n_iter = np.array(w0, dtype=float), 0
         self.order = np.flatnonzero(self.w)  # the working set, in the order features joined
-        if penalty.l2 == 0:
+        if not penalty.has_l2:
             self.largest = min(p, options.gram_max_features, n if self.w.any() else max(
                 n, min(2 * n, options.nnls_max_features)))
         else:
@@ -249,7 +249,10 @@ class ColumnWorkingSet:
         steps in the samples' space, once, from the signs here and those the joining
         features' gradients ask for (route ``"column-working-set > sample-space"``)."""
         n = self.obj.X.shape[0]
-        if not (self.penalty.l2 > 0 and np.count_nonzero(self.w) > n
+        # (with per-feature factors the samples' kernel would need the L2 strengths
+        # inside it: not done, the set's own solves go on instead)
+        if not (self.penalty.has_l2 and self.penalty.uniform
+                and np.count_nonzero(self.w) > n
                 and n <= self.options.sample_space_max and not self.sampled):
             return None
         self.sampled = True
@@ -341,7 +344,8 @@ class ColumnWorkingSet:
         # again on the same working set checks itself.
         self.checked = not grow.size
         solved = self.last == EXACT_STEP
-        res = gram_working_set(gram, obj.col_scale[order], self.penalty, self.w[order],
+        res = gram_working_set(gram, obj.col_scale[order], self.penalty.restricted(order),
+                               self.w[order],
                                self.gtol, self.max_iter - self.n_iter, self.verbose,
                                self.floor, solved=solved, check=self.checked,
                                options=self.options)
@@ -417,8 +421,8 @@ def lbfgs_columns(obj, penalty, W0, b0, gtol, max_iter, verbose, floor=None, g=N
                               obj.sample_weight, obj.fit_intercept, obj.n_outputs,
                               normalizer=1.0, offset=obj.offset[order],
                               col_scale=obj.col_scale[order], hessian=obj.hessian)
-        res = lbfgs(sub, penalty, W[:, order], b, gtol, max_iter - n_iter, verbose,
-                    floor=floor, options=options)
+        res = lbfgs(sub, penalty.restricted(order), W[:, order], b, gtol,
+                    max_iter - n_iter, verbose, floor=floor, options=options)
         steps["rounds"] += 1
         steps += res.steps
         n_iter += max(res.n_iter, 1)
@@ -487,7 +491,7 @@ def split_nnls(sub, penalty, signs=None, gtol=None):
         H, rhs = G.copy(), c - l1
     else:
         H, rhs = np.block([[G, -G], [-G, G]]), np.concatenate([c - l1, -c - l1])
-    H.flat[:: len(H) + 1] += l2
+    H.flat[:: len(H) + 1] += l2 if np.ndim(l2) == 0 or len(H) == k else np.tile(l2, 2)
     # variables scaled to a unit diagonal (x >= 0 stays x >= 0): free of the columns'
     # units (see solve_spd)
     unit = unit_diagonal(H)
@@ -548,7 +552,7 @@ def exact_steps(gram, penalty, w, gradient, col_scale, gtol, max_steps=8, solved
             return None
         exact, g = stepped
         v = penalty.violations(g, exact, col_scale)
-        flipped = (exact != 0) & (np.sign(exact) != np.sign(w))
+        flipped = (exact != 0) & (np.sign(exact) != np.sign(w)) & penalty.sign_matters
         if not flipped.any() and v.max(initial=0.0) <= gtol:
             return exact
         join = (exact == 0) & (v > gtol) & ~flipped
@@ -573,17 +577,17 @@ def exact_step(gram, penalty, w):
     F = np.flatnonzero(w)
     if F.size == 0:
         return None
-    l1, l2 = penalty.l1, penalty.l2
+    on_F = penalty.restricted(F)
     G_F = gram.rows(F)
     A = G_F[:, F]  # a copy
-    if l2:
-        A.flat[:: F.size + 1] += l2
-    w_F = solve_spd(A, gram.c[F] - l1 * np.sign(w[F]))
+    if on_F.has_l2:
+        A.flat[:: F.size + 1] += on_F.l2
+    w_F = solve_spd(A, gram.c[F] - on_F.l1 * np.sign(w[F]))
     if w_F is None:
         return None
     exact = np.zeros_like(w)
     exact[F] = w_F
-    return exact, gram.gradient(exact, l2, F, G_F)
+    return exact, gram.gradient(exact, penalty.l2, F, G_F)
 
 
 def sample_space_step(space, penalty, w):

@@ -54,20 +54,24 @@ def test_hinge_l2_newton_stages(fit_intercept):
                                fit_intercept) <= 1e-8
 
 
-@pytest.mark.parametrize("loss, penalty, fit_intercept, layout", [
-    ("hinge", "l2", True, "csr"),
-    ("hinge", "l2", False, "dense"),
-    ("hinge", "elasticnet", True, "csr"),
-    ("quantile", "l2", True, "dense"),
-    ("epsilon_insensitive", "l2", True, "csr"),
-    ("absolute_error", "elasticnet", False, "dense"),
+@pytest.mark.parametrize("loss, penalty, fit_intercept, layout, factored", [
+    ("hinge", "l2", True, "csr", False),
+    ("hinge", "l2", True, "csr", True),
+    ("hinge", "l2", False, "dense", False),
+    ("hinge", "elasticnet", True, "csr", False),
+    ("hinge", "elasticnet", True, "dense", True),
+    ("quantile", "l2", True, "dense", False),
+    ("epsilon_insensitive", "l2", True, "csr", False),
+    ("epsilon_insensitive", "l2", True, "csr", True),
+    ("absolute_error", "elasticnet", False, "dense", False),
 ])
-def test_iterative_dual_crossover(loss, penalty, fit_intercept, layout):
+def test_iterative_dual_crossover(loss, penalty, fit_intercept, layout, factored):
     # With an L2 part, a crossover system past crossover_max_size (0 here: every one) is
     # the SVM dual on the samples on kinks solved by MINRES on their rows of X: the
     # reference optimum, from weighted data, sparse or dense, with or without an
-    # intercept, with an L1 part too (the free features only) and for two kinks a sample
-    # (epsilon-insensitive).
+    # intercept, with an L1 part too (the free features only), for two kinks a sample
+    # (epsilon-insensitive), and with per-feature penalty factors (one L2 strength per
+    # feature in the dual's kernel).
     rng = np.random.default_rng(0)
     if loss == "hinge":
         X, y = make_classification(300, 40, n_informative=10, random_state=0)
@@ -82,6 +86,8 @@ def test_iterative_dual_crossover(loss, penalty, fit_intercept, layout):
     if layout == "csr":
         X = sp.csr_matrix(X - 0.5)
     sw = rng.uniform(0.5, 2.0, len(y))
+    factor = rng.uniform(0.3, 3.0, X.shape[1]) if factored else None
+    est.set_params(penalty_factor=factor)
     options = replace(DEFAULT_OPTIONS, crossover_max_size=0)
     [res] = solve_with(est, X, y, sw, options=options)
     assert res.converged and res.route == "smoothing > crossover"
@@ -89,9 +95,10 @@ def test_iterative_dual_crossover(loss, penalty, fit_intercept, layout):
     dense = X.toarray() if sp.issparse(X) else X
     fn = est._prepare(X, y, sw).loss
     ref_w, ref_b = reference_fit(fn, dense, target, sw, penalty, 0.01,
-                                 fit_intercept=fit_intercept)
-    ref = objective(fn, dense, target, sw, ref_w, ref_b, penalty, 0.01)
-    ours = objective(fn, dense, target, sw, res.coef[0], res.intercept[0], penalty, 0.01)
+                                 fit_intercept=fit_intercept, factor=factor)
+    ref = objective(fn, dense, target, sw, ref_w, ref_b, penalty, 0.01, factor=factor)
+    ours = objective(fn, dense, target, sw, res.coef[0], res.intercept[0], penalty, 0.01,
+                     factor=factor)
     assert (ours - ref) / abs(ref) <= 1e-8
     # the dense crossover's solution
     [dense_res] = solve_with(est, X, y, sw)
