@@ -42,11 +42,14 @@ DEGREE = {"squared_error": 2, "huber": 2, "squared_epsilon_insensitive": 2,
 
 @st.composite
 def problems(draw, losses=tuple(LOSS_NAMES), penalties=PENALTIES):
-    """A small problem of standard-normal columns: ``(name, penalty, X, y, model)``."""
+    """A small problem of standard-normal columns: ``(name, penalty, X, y, model)``; a
+    penalised model has per-feature penalty factors (0 among them) now and then."""
     name = draw(st.sampled_from(losses))
     penalty = draw(st.sampled_from(penalties))
     rng = np.random.default_rng(draw(st.integers(0, 2**16)))
     n, p = draw(st.integers(30, 60)), draw(st.integers(1, 4))
+    factor = draw(st.one_of(st.none(), st.lists(st.sampled_from([0.0, 0.3, 1.0, 4.0]),
+                                                 min_size=p, max_size=p)))
     X = rng.standard_normal((n, p))
     signal = X @ rng.standard_normal(p)
     if LOSSES[name].is_classifier:
@@ -62,7 +65,7 @@ def problems(draw, losses=tuple(LOSS_NAMES), penalties=PENALTIES):
     else:
         y = regression_target(LOSSES[name](), signal, rng)
         model = LossRegressor(name, penalty=penalty, alpha=0.05, tol=1e-10)
-    return name, penalty, X, y, model
+    return name, penalty, X, y, model.set_params(penalty_factor=factor)
 
 
 def fit(model, X, y, sample_weight=None):
@@ -95,9 +98,10 @@ def objective(model, X, y, sample_weight=None):
     w = np.ones(len(raw)) if sample_weight is None else sample_weight
     rho = {None: 0.0, "l1": 1.0, "l2": 0.0, "elasticnet": model.l1_ratio}[model.penalty]
     alpha = 0.0 if model.penalty is None else model.alpha
-    coef = np.ravel(model.coef_)
+    coef = np.atleast_2d(model.coef_)
+    factor = 1.0 if model.penalty_factor is None else np.asarray(model.penalty_factor)
     return (float(w @ loss.loss(y, raw) / w.sum())
-            + alpha * (rho * np.abs(coef).sum() + 0.5 * (1 - rho) * coef @ coef))
+            + alpha * float(np.sum(factor * (rho * np.abs(coef) + 0.5 * (1 - rho) * coef**2))))
 
 
 def assert_same_fit(a, b, X_a, X_b, y, coef_b_to_a, slack=0.0):
@@ -182,6 +186,26 @@ def test_units_of_each_column_without_a_penalty(problem, scales):
     D = np.array(scales[: X.shape[1]])
     a = fit(model, X, y)
     b = fit(clone(model), X * D, y)
+    assert_same_fit(a, b, X, X * D, y, lambda coef: coef * D)
+
+
+@PROPERTY
+@given(problems(penalties=("l1", "l2")),
+       st.lists(st.sampled_from([1e-12, 1e-6, 1.0, 1e6, 1e12]), min_size=4, max_size=4),
+       st.lists(st.sampled_from([0.0, 0.3, 1.0, 4.0]), min_size=4, max_size=4),
+       st.booleans())
+def test_units_of_each_column_with_penalty_factors(problem, scales, factors, sparse):
+    # X[:, j] * d_j with a penalty is the same problem when feature j's factor follows
+    # its units: f_j d_j for an L1 part (|w_j / d_j| costs f_j d_j times as much), f_j
+    # d_j**2 for an L2 part; a factor of 0 stays 0 (unpenalised in any units). The
+    # factors then span up to 1e24 for columns in units from 1e-12 to 1e12.
+    name, penalty, X, y, model = problem
+    p = X.shape[1]
+    D, f = np.array(scales[:p]), np.array(factors[:p])
+    a = fit(model.set_params(penalty_factor=f), X, y)
+    g = f * D ** (1 if penalty == "l1" else 2)
+    b = fit(clone(model).set_params(penalty_factor=g),
+            sp.csr_matrix(X * D) if sparse else X * D, y)
     assert_same_fit(a, b, X, X * D, y, lambda coef: coef * D)
 
 
