@@ -57,7 +57,7 @@ class _LossLinearModel(BaseEstimator):
         "penalty": [StrOptions({"l1", "l2", "elasticnet"}), None],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "l1_ratio": [Interval(Real, 0, 1, closed="both")],
-        "penalty_factor": ["array-like", None],
+        "penalty_factor": ["array-like", dict, None],
         "fit_intercept": ["boolean"],
         "solver": [StrOptions(set(SOLVERS))],
         "tol": [Interval(Real, 0, None, closed="neither")],
@@ -100,10 +100,12 @@ class _LossLinearModel(BaseEstimator):
 
     def _penalty(self, n_features):
         """The :class:`~sklearn_losses.penalties.Penalty` the parameters describe, for
-        ``n_features`` features (``penalty_factor`` is checked against them)."""
+        ``n_features`` features (``penalty_factor`` is checked against them, a dict's
+        names against ``feature_names_in_``)."""
+        factor = checked_factor(self.penalty_factor, n_features,
+                                getattr(self, "feature_names_in_", None))
         return Penalty(self.penalty, self.alpha, self.l1_ratio,
-                       positive=getattr(self, "positive", False),
-                       factor=checked_factor(self.penalty_factor, n_features))
+                       positive=getattr(self, "positive", False), factor=factor)
 
     def _start(self, n_outputs, n_features, index):
         """Starting point of the problem whose outputs start at row ``index`` of
@@ -205,11 +207,13 @@ class LossRegressor(RegressorMixin, _LossLinearModel):
         Penalty strength (>= 0).
     l1_ratio : float, default=0.5
         The L1 share :math:`\rho` of ``penalty="elasticnet"``, in [0, 1].
-    penalty_factor : array-like of shape (n_features,) or None, default=None
+    penalty_factor : array-like of shape (n_features,), dict or None, default=None
         Per-feature factors :math:`f_j \ge 0` multiplying both parts of the penalty
         (glmnet's ``penalty.factor``): 0 leaves a feature unpenalised (a known
         confounder), larger values shrink it more (the adaptive lasso's
-        ``1 / |w_ridge|``). Used as given, not rescaled. ``None``: 1 for every feature.
+        ``1 / |w_ridge|``). Used as given, not rescaled. A dict sets some features'
+        factors by column position or feature name (``{"age": 0.0}``), the others
+        keeping 1. ``None``: 1 for every feature.
     fit_intercept : bool, default=True
         Whether to fit an (unpenalised) intercept.
     positive : bool, default=False
@@ -370,7 +374,7 @@ class LossClassifier(ClassifierMixin, _LossLinearModel):
     penalty : {"l1", "l2", "elasticnet"} or None, default="l2"
     alpha : float, default=1e-4
     l1_ratio : float, default=0.5
-    penalty_factor : array-like of shape (n_features,) or None, default=None
+    penalty_factor : array-like of shape (n_features,), dict or None, default=None
         Per-feature penalty factors, as in :class:`LossRegressor` (one per feature, the
         same for every class).
     fit_intercept : bool, default=True

@@ -123,10 +123,15 @@ class _LossCVMixin:
         "n_jobs": [Integral, None],
     }
 
-    def _path_model(self, l1_ratio, alpha):
-        names = set(self._base._get_param_names()) - {"l1_ratio", "alpha"}
+    def _path_model(self, l1_ratio, alpha, penalty_factor=None):
+        """The base estimator with this one's parameters; ``penalty_factor`` as an
+        array (a dict resolved against this estimator's feature names: the folds' data
+        has none)."""
+        names = set(self._base._get_param_names()) - {"l1_ratio", "alpha",
+                                                      "penalty_factor"}
         params = {k: v for k, v in self.get_params(deep=False).items() if k in names}
-        return self._base(**params, l1_ratio=l1_ratio, alpha=alpha)
+        return self._base(**params, l1_ratio=l1_ratio, alpha=alpha,
+                          penalty_factor=penalty_factor)
 
     def fit(self, X, y, sample_weight=None, groups=None):
         """Cross-validate alpha (and l1_ratio) along warm-started paths, then refit.
@@ -161,19 +166,20 @@ class _LossCVMixin:
                              f"[0, 1]; got {self.l1_ratio!r}.")
         if self.penalty != "elasticnet":
             l1_ratios = l1_ratios[:1]
-        checked_factor(self.penalty_factor, X.shape[1])  # before any fit
+        factor = checked_factor(self.penalty_factor, X.shape[1],  # before any fit
+                                getattr(self, "feature_names_in_", None))
         # the final model's data, prepared once: it serves every l1_ratio's grid (one
         # gradient at w = 0) and the refit on all data
-        final = self._path_model(l1_ratios[0], 1.0)
+        final = self._path_model(l1_ratios[0], 1.0, factor)
         prepared = final._prepare(X, y, sample_weight)
         if self.alphas is None:
-            grids = np.array([_alpha_grid(self._path_model(r, 1.0), prepared, self.n_alphas,
-                                          self.eps) for r in l1_ratios])
+            grids = np.array([_alpha_grid(self._path_model(r, 1.0, factor), prepared,
+                                          self.n_alphas, self.eps) for r in l1_ratios])
         else:
             grids = np.tile(_checked_alphas(self.alphas), (len(l1_ratios), 1))
         cv = check_cv(self.cv, y, classifier=self._classifier)
         splits = list(cv.split(X, y, groups))
-        base = self._path_model(l1_ratio=l1_ratios[0], alpha=grids[0, 0])
+        base = self._path_model(l1_ratios[0], grids[0, 0], factor)
         if self.scoring is not None:
             get_scorer(self.scoring)  # an unknown name fails here, before any fit
         jobs = [(j, k) for j in range(len(l1_ratios)) for k in range(len(splits))]
@@ -261,7 +267,7 @@ _CV_DOC = """
         ``alpha_min / alpha_max`` of the automatic grid.
     l1_ratio : float or list of float, default=0.5
         For ``"elasticnet"``, the L1 share(s) to try; a path is walked for each.
-    penalty_factor : array-like of shape (n_features,) or None, default=None
+    penalty_factor : array-like of shape (n_features,), dict or None, default=None
         Per-feature penalty factors (0: unpenalised), as in the base estimator; the
         automatic grid's ``alpha_max`` respects them (each gradient entry divided by its
         factor, taken where the unpenalised features are fitted).

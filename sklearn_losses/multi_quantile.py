@@ -75,7 +75,7 @@ class MultiQuantileRegressor(RegressorMixin, BaseEstimator):
         Penalty strength (per level, as in :class:`~sklearn_losses.LossRegressor`).
     l1_ratio : float, default=0.5
         The L1 share of ``"elasticnet"`` (``non_crossing=False``).
-    penalty_factor : array-like of shape (n_features,) or None, default=None
+    penalty_factor : array-like of shape (n_features,), dict or None, default=None
         Per-feature penalty factors (0: unpenalised), every level alike, as in
         :class:`~sklearn_losses.LossRegressor`.
     fit_intercept : bool, default=True
@@ -120,7 +120,7 @@ class MultiQuantileRegressor(RegressorMixin, BaseEstimator):
         "penalty": [StrOptions({"l1", "l2", "elasticnet"}), None],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "l1_ratio": [Interval(Real, 0, 1, closed="both")],
-        "penalty_factor": ["array-like", None],
+        "penalty_factor": ["array-like", dict, None],
         "fit_intercept": ["boolean"],
         "non_crossing": ["boolean"],
         "tol": [Interval(Real, 0, None, closed="neither")],
@@ -168,6 +168,9 @@ class MultiQuantileRegressor(RegressorMixin, BaseEstimator):
         sw = (np.ones(len(y)) if sample_weight is None
               else checked_sample_weight(sample_weight, X))
         self.quantiles_ = levels
+        # (a dict's feature names resolved here: the levels' fits see an array)
+        self._factor = checked_factor(self.penalty_factor, X.shape[1],
+                                      getattr(self, "feature_names_in_", None))
         self._fit_independently(X, y, sw)
         if self.non_crossing and self._crossings(X, y, sw):
             self._fit_jointly(X, y, sw)
@@ -185,7 +188,7 @@ class MultiQuantileRegressor(RegressorMixin, BaseEstimator):
 
     def _fit_independently(self, X, y, sw):
         models = [LossRegressor(Quantile(quantile=q), penalty=self.penalty, alpha=self.alpha,
-                                l1_ratio=self.l1_ratio, penalty_factor=self.penalty_factor,
+                                l1_ratio=self.l1_ratio, penalty_factor=self._factor,
                                 fit_intercept=self.fit_intercept, tol=self.tol,
                                 max_iter=self.max_iter).fit(X, y, sw)
                   for q in self.quantiles_]
@@ -217,7 +220,7 @@ class MultiQuantileRegressor(RegressorMixin, BaseEstimator):
         Xs = sp.csr_matrix(columns.X) @ sp.diags(1.0 / columns.col_scale)
         n, K = X.shape[0], len(self.quantiles_)
         kappa = kink_scale(y[:, None], sw)
-        factor = checked_factor(self.penalty_factor, X.shape[1])
+        factor = self._factor
         l1 = self.alpha * n / columns.col_scale * (1.0 if factor is None else factor)
         lp = _JointLP(Xs, y / kappa, sw / sw.sum() * n, self.quantiles_,
                       l1 if self.penalty == "l1" else None, self.fit_intercept, self.tol,

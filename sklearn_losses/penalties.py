@@ -19,11 +19,16 @@ import numpy as np
 PENALTIES = (None, "l1", "l2", "elasticnet")
 
 
-def checked_factor(factor, n_features):
+def checked_factor(factor, n_features, feature_names=None):
     """``penalty_factor`` as a float array of shape ``(n_features,)``, or ``None``; a
-    ``ValueError`` naming it unless it holds one finite value >= 0 per feature."""
+    ``ValueError`` naming it unless it holds one finite value >= 0 per feature.
+
+    A dict gives factors by feature: its keys are column positions or, when X has them
+    (``feature_names``), feature names; the features it does not name keep 1."""
     if factor is None:
         return None
+    if isinstance(factor, dict):
+        return _factor_from_dict(factor, n_features, feature_names)
     try:
         values = np.asarray(factor, dtype=float)
     except (TypeError, ValueError):
@@ -36,6 +41,25 @@ def checked_factor(factor, n_features):
         raise ValueError("penalty_factor must be finite and >= 0 (0 leaves a feature "
                          f"unpenalised); got {values.tolist()[:10]}.")
     return values
+
+
+def _factor_from_dict(factor, n_features, feature_names):
+    names = [] if feature_names is None else list(feature_names)
+    values = np.ones(n_features)
+    for key, value in factor.items():
+        if isinstance(key, str) and key in names:
+            index = names.index(key)
+        elif isinstance(key, (int, np.integer)) and not isinstance(key, bool) \
+                and 0 <= key < n_features:
+            index = int(key)
+        else:
+            valid = (f"the feature names ({', '.join(map(str, names[:5]))}"
+                     f"{', ...' if len(names) > 5 else ''}) or " if names else "")
+            raise ValueError(f"penalty_factor names feature {key!r}, which X does not "
+                             f"have; valid keys are {valid}positions 0 to "
+                             f"{n_features - 1}.")
+        values[index] = value
+    return checked_factor(values, n_features)
 
 
 @dataclass(frozen=True)

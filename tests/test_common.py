@@ -48,8 +48,23 @@ MANY_OPTIMA = ("these n < p problems (15 samples, 30 features) have a face of op
                "penalty or with L1: a degenerate linear programme)")
 
 
+# Per-feature penalty factors, given as a dict (the checks' data have 1 to 30 features):
+# the first feature unpenalised, the others at 1; a route family each
+FACTORED = [
+    LossRegressor("squared_error", penalty="l1", alpha=0.01, tol=1e-10,
+                  penalty_factor={0: 0.0}),
+    LossRegressor("huber", penalty="elasticnet", alpha=0.01, tol=1e-10,
+                  penalty_factor={0: 0.0}),
+    LossRegressor("quantile", penalty="l2", alpha=0.01, tol=1e-10, penalty_factor={0: 0.0}),
+    LossClassifier("log_loss", penalty="l1", alpha=0.05, tol=1e-10,
+                   penalty_factor={0: 0.0}),
+    LossRegressorCV("huber", penalty="l1", n_alphas=4, cv=3, tol=1e-10,
+                    penalty_factor={0: 0.0}),
+]
+
 # Several quantiles: the joint LP and the independent fits (an L2 part: L-BFGS-B stages)
 MULTI_QUANTILE = [MultiQuantileRegressor(alpha=0.01),
+                  MultiQuantileRegressor(alpha=0.01, penalty_factor={0: 0.0}),
                   MultiQuantileRegressor(alpha=0.01, non_crossing=False, penalty="l2",
                                          tol=1e-10)]
 ONE_COLUMN_PER_LEVEL = ("predict returns one column per quantile level, (n_samples, "
@@ -84,7 +99,7 @@ def expected_failures(estimator):
 # (class weights of 1e-4 against 1e3 at the small end of an alpha grid, separable classes
 # without a penalty) may warn.
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
-@parametrize_with_checks(ESTIMATORS + CV_ESTIMATORS + MULTI_QUANTILE,
+@parametrize_with_checks(ESTIMATORS + CV_ESTIMATORS + FACTORED + MULTI_QUANTILE,
                          expected_failed_checks=expected_failures,
                          xfail_strict=True)
 def test_sklearn_compatible(estimator, check):

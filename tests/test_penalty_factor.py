@@ -241,6 +241,37 @@ def test_bad_factor_raises(cls, factor, match):
         cls(penalty="l1", penalty_factor=factor).fit(X, signal)
 
 
+def test_factor_as_a_dict_of_names_or_positions():
+    # a dict sets some features' factors by name (pandas columns) or position, the
+    # others keep 1: the same fit as the whole array, in the CV estimators and paths too
+    pd = pytest.importorskip("pandas")
+    X, signal, _, rng = make_data(13, n=150)
+    y = signal + rng.standard_normal(150)
+    frame = pd.DataFrame(X, columns=[f"x{j}" for j in range(7)])
+    array = np.ones(7)
+    array[[2, 5]] = 0.0, 3.0
+    expected = LossRegressor(penalty="l1", alpha=0.2, penalty_factor=array).fit(X, y)
+    for factor, data in (({"x2": 0.0, "x5": 3.0}, frame), ({2: 0.0, 5: 3.0}, X),
+                         ({2: 0.0, "x5": 3.0}, frame)):
+        model = LossRegressor(penalty="l1", alpha=0.2, penalty_factor=factor).fit(data, y)
+        np.testing.assert_array_equal(model.coef_, expected.coef_)
+    cv = LossRegressorCV(penalty="l1", n_alphas=4, cv=3, penalty_factor={"x2": 0.0})
+    cv.fit(frame, y)
+    reference = LossRegressorCV(penalty="l1", n_alphas=4, cv=3,
+                                penalty_factor=[1, 1, 0, 1, 1, 1, 1]).fit(X, y)
+    np.testing.assert_allclose(cv.alphas_, reference.alphas_)
+    np.testing.assert_allclose(cv.coef_, reference.coef_)
+    alphas, _, _ = loss_path(frame, y, n_alphas=4, penalty_factor={"x2": 0.0})
+    np.testing.assert_allclose(alphas, reference.alphas_)
+    for bad, match in (({"age": 0.0}, "names feature 'age'.*x0, x1"),
+                       ({7: 0.0}, "positions 0 to 6"), ({True: 0.0}, "names feature True"),
+                       ({"x2": -1.0}, "finite and >= 0")):
+        with pytest.raises(ValueError, match=match):
+            LossRegressor(penalty="l1", penalty_factor=bad).fit(frame, y)
+    with pytest.raises(ValueError, match="names feature 'x2'.*positions 0 to 6"):
+        LossRegressor(penalty="l1", penalty_factor={"x2": 0.0}).fit(X, y)
+
+
 def test_factor_in_pipeline_grid_search_clone_pickle():
     X, signal, _, rng = make_data(11, n=120)
     y = signal + rng.standard_normal(120)

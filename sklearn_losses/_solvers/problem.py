@@ -26,8 +26,8 @@ class FitCache:
     ``scales``: the :class:`Scales`; ``gram``: the whole Gram matrix's columns computed
     so far; ``refit``: a fit ran on this data before (a path: its working sets use the
     whole Gram matrix); ``curvature``: the preconditioner's eigendecompositions, by
-    their units (standardised, X's own, or those of penalty factors); ``sample_space``: the samples' space's
-    kernel (:class:`~.gram.KernelState`).
+    their units (standardised, X's own, or those of penalty factors); ``sample_space``:
+    the samples' space's kernel (:class:`~.gram.KernelState`).
     """
 
     scales: object = None
