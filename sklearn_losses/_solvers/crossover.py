@@ -59,7 +59,7 @@ class Crossover:
         self.weighted = s[:, None] > 0
         self.side = np.where((np.abs(self.d) < width) & self.weighted, 0,
                              np.where(self.d > 0, 1, -1))
-        w = W[0]
+        self.w0 = w = W[0]
         self.free = w != 0 if penalty.bounded else np.ones(X.shape[1], dtype=bool)
         self.sigma = np.sign(w)
         self.b = b
@@ -103,11 +103,15 @@ class Crossover:
         m, k = len(rows), len(cols)
         on_F = self.penalty.restricted(cols)  # (strengths per feature with factors)
         l1, l2 = on_F.l1, on_F.l2
-        # the dual needs an L2 part on every free feature (no factor of 0 among them)
-        dual = bool(np.all(l2 > 0)) and m < k + n_b
+        # free features without an L2 part (a factor of 0): the dense dual divides by
+        # every strength, so with them it is the whole system; the iterative dual keeps
+        # them as constraints, as it keeps the intercept
+        unpenalised = not bool(np.all(l2 > 0))
+        dual = on_F.has_l2 and m < k + n_b
         X = obj.X
         iterative = dual and (m + n_b > self.max_size
-                              or m * (k + n_b) > 2 * self.stored + 10**6)
+                              or m * (k + n_b) > 2 * self.stored + 10**6
+                              or (unpenalised and k + n_b + m > self.max_size))
         if iterative:
             X_rows = X[rows]
             if (X_rows.nnz if sp.issparse(X) else X_rows.size) > self.stored / 4:
@@ -128,7 +132,7 @@ class Crossover:
                       g_fixed=g_fixed, D=s[rows] * self.jump[rows, kinks],
                       target=self.beta[rows, kinks] / kappa, rhs_s=rhs_s,
                       l2_F=l2 * kappa / unit[:k] ** 2 if on_F.has_l2 else None,
-                      dual=dual, iterative=iterative)
+                      dense_dual=dual and not unpenalised, iterative=iterative)
         if iterative:
             system["X_rows"] = X_rows
             return system
@@ -175,7 +179,7 @@ class Crossover:
             w_free, b_new = wb[:k], (wb[k:] if n_b else np.zeros(1))
         else:
             # Fewer: solve stationarity and the on-kink rows together.
-            if (m + n_b if system["dual"] else k + n_b + m) > self.max_size:  # the helper's
+            if (m + n_b if system["dense_dual"] else k + n_b + m) > self.max_size:
                 return None
             # (the intercept's: where the rows leave it free, the smoothed one; the
             # coefficients' minimum norm, as the rows ask of them)
@@ -200,32 +204,44 @@ class Crossover:
         """``(w_new, b_new, theta)`` of the SVM dual on the on-kink samples, by MINRES on
         their rows of X (see :func:`dual_by_minres`); ``None`` when it does not reach
         the system to the dense solve's accuracy."""
-        obj, kappa, n_b = self.obj, self.kappa, self.n_b
+        obj, kappa, n_b, X_rows = self.obj, self.kappa, self.n_b, system["X_rows"]
         rows, kinks, cols, k = system["rows"], system["kinks"], system["cols"], system["k"]
         p = obj.X.shape[1]
-        # the rows' products on the free features, centred: (X_B - o)_F v
-        mask = None if k == p else self.free
+        # the free features with an L2 part (P) and without (U, a factor of 0)
+        strengths = np.broadcast_to(self.penalty.l2, p)
+        unpenalised = np.flatnonzero(self.free & (strengths == 0))
+        penalised = self.free & (strengths > 0)
+        # the rows' products on P, centred: (X_B - o)_P v
+        mask = None if penalised.all() else penalised
         offset = obj.offset if mask is None else np.where(mask, obj.offset, 0.0)
         # (w_F * col_scale) / kappa = (rhs_s - B_w^T u) / l2_F in the unknowns' units;
-        # in X's: w_F = (rhs_s * col_scale - (X_B - o)_F^T u) / l2
+        # in X's: w_P = (rhs_s * col_scale - (X_B - o)_P^T u) / l2, and r_U the
+        # right-hand sides of U's stationarity
         r = np.zeros(p)
         r[cols] = system["rhs_s"][:k] * system["unit"][:k]
+        r_U, r[unpenalised] = r[unpenalised], 0.0
+        # the constraints' columns: U's centred on-kink rows, then the intercept's ones
+        X_U = X_rows[:, unpenalised]
+        X_U = (X_U.toarray() if sp.issparse(X_U) else X_U) - obj.offset[unpenalised]
+        constraints = np.hstack([X_U, np.ones((len(rows), n_b))])
         theta0 = self.theta[rows, kinks]
-        start = np.concatenate([system["D"] * theta0, self.b[:n_b] / kappa])
-        # the L2 strengths (one per feature with factors; off the free features, where
-        # r and the products are 0, any positive number)
-        l2 = self.penalty.l2 if self.penalty.uniform else np.where(self.free,
-                                                                   self.penalty.l2, 1.0)
-        solution = dual_by_minres(system["X_rows"], offset, mask, l2 * kappa,
-                                  r, system["target"], system["rhs_s"][k:], start)
+        start = np.concatenate([system["D"] * theta0, self.w0[unpenalised] / kappa,
+                                self.b[:n_b] / kappa])
+        # the L2 strengths (one per feature with factors; off P, where r and the
+        # products are 0, any positive number)
+        l2 = self.penalty.l2 if self.penalty.uniform else np.where(penalised, strengths, 1.0)
+        solution = dual_by_minres(X_rows, offset, mask, l2 * kappa, r, system["target"],
+                                  constraints, np.concatenate([r_U, system["rhs_s"][k:]]),
+                                  start)
         if solution is None:
             return None
-        u, b_new, iterations = solution
+        u, z, iterations = solution
         self.minres_iterations += iterations
-        w_new = (r - transposed_centred(system["X_rows"], offset, mask, u)) / l2
+        w_new = (r - transposed_centred(X_rows, offset, mask, u)) / l2
+        w_new[unpenalised] = z[:len(unpenalised)] * kappa
         theta = u / system["D"]
         self.theta[rows, kinks] = np.clip(theta, 0.0, 1.0)
-        return w_new, (b_new * kappa if n_b else np.zeros(1)), theta
+        return w_new, (z[len(unpenalised):] * kappa if n_b else np.zeros(1)), theta
 
     def move(self, system, w_new, b_new, theta):
         """Move the guess towards the solution's own: samples whose ``theta`` leaves
@@ -274,24 +290,27 @@ def transposed_centred(X_rows, offset, mask, u):
     return t if mask is None else np.where(mask, t, 0.0)
 
 
-def dual_by_minres(X_rows, offset, mask, scale, r, target, r_b, start, rtol=1e-15):
+def dual_by_minres(X_rows, offset, mask, scale, r, target, C, r_c, start, rtol=1e-15):
     r"""The SVM dual's system of :func:`stationary_on_kinks` on the ``m`` on-kink rows
     ``X_rows`` of X, by MINRES (:func:`scipy.sparse.linalg.minres`) with products by
-    those rows only: with ``A = (X_B - o)_F`` (centred by ``offset``, on the features of
-    ``mask``) and ``K = A A^T / scale`` (``scale = l2 kappa``; with one per feature,
-    ``K = A diag(1 / scale) A^T`` and ``A r / scale`` is ``A (r / scale)``),
+    those rows only: with ``A = (X_B - o)_P`` (centred by ``offset``, on the penalised
+    free features of ``mask``) and ``K = A A^T / scale`` (``scale = l2 kappa``; with one
+    per feature, ``K = A diag(1 / scale) A^T`` and ``A r / scale`` is ``A (r / scale)``),
 
-    .. math:: \begin{pmatrix} K & -1 \\ -1^T & 0 \end{pmatrix}
-              \begin{pmatrix} u \\ b \end{pmatrix} =
-              \begin{pmatrix} A r / scale - \text{target} \\ -r_b \end{pmatrix}
+    .. math:: \begin{pmatrix} K & -C \\ -C^T & 0 \end{pmatrix}
+              \begin{pmatrix} u \\ z \end{pmatrix} =
+              \begin{pmatrix} A r / scale - \text{target} \\ -r_c \end{pmatrix}
 
-    (without an intercept, ``r_b`` empty: ``K u = A r / scale - target``). Preconditioned
-    by the diagonal of ``K`` and the Schur complement's estimate ``sum 1 / diag K``.
-    ``start`` is ``(u, b)`` to begin from. Returns ``(u, b, iterations)``, ``b`` 0 without
-    an intercept, or ``None`` when the residual of a row exceeds 1e-9 of its right-hand
-    side (plus 1e-12: the dense solve's test, :func:`solve_consistent`).
+    ``C`` (``m x c``, dense) holds the columns of what has no L2 part, each a
+    constraint on ``u``: the free unpenalised features' centred rows and the
+    intercept's ones, ``z`` their values over ``kappa`` (none: ``K u = A r / scale -
+    target``). Preconditioned by the diagonal of ``K`` and the Schur complement's
+    estimate ``C^T diag(K)^{-1} C`` (``sum 1 / diag K`` for the intercept alone).
+    ``start`` is ``(u, z)`` to begin from. Returns ``(u, z, iterations)``, or ``None``
+    when the residual of a row exceeds 1e-9 of its right-hand side (plus 1e-12: the
+    dense solve's test, :func:`solve_consistent`).
     """
-    m, n_b = X_rows.shape[0], len(r_b)
+    m, n_b = X_rows.shape[0], C.shape[1]
     # one scale per feature: divided into the products' middle, the common one 1
     per_feature = np.ndim(scale) > 0
     inverse, common = (1.0 / scale, 1.0) if per_feature else (None, scale)
@@ -306,11 +325,11 @@ def dual_by_minres(X_rows, offset, mask, scale, r, target, r_b, start, rtol=1e-1
         u = v[:m]
         if not n_b:
             return K(u)
-        return np.concatenate([K(u) - v[m], [-u.sum()]])
+        return np.concatenate([K(u) - C @ v[m:], -(C.T @ u)])
 
     rs = r * inverse if per_feature else r
     Ar = np.asarray(X_rows @ rs).ravel() - np.dot(offset, rs)
-    rhs = np.concatenate([Ar / common - target, -np.asarray(r_b)])
+    rhs = np.concatenate([Ar / common - target, -np.asarray(r_c)])
     # diag K: the centred rows' squared norms on the free features (weighted by
     # 1 / scale per feature)
     square = X_rows.multiply(X_rows) if sp.issparse(X_rows) else X_rows * X_rows
@@ -329,7 +348,15 @@ def dual_by_minres(X_rows, offset, mask, scale, r, target, r_b, start, rtol=1e-1
         centre = np.dot(offset, offset)
     diag = np.maximum((np.asarray(square).ravel() - 2 * cross + centre) / common,
                       np.finfo(float).tiny)
-    preconditioner = np.concatenate([1.0 / diag, [1.0 / np.sum(1.0 / diag)] * n_b])
+    # the Schur complement's estimate, inverted with its eigenvalues floored (columns
+    # that repeat on the on-kink rows: a definite preconditioner all the same)
+    eig, vectors = linalg.eigh(C.T @ (C / diag[:, None]))
+    eig = np.maximum(eig, 1e-12 * np.max(eig, initial=0.0)) if n_b else eig
+    schur = (vectors / eig) @ vectors.T
+
+    def preconditioner(v):
+        return np.concatenate([v[:m] / diag, schur @ v[m:]])
+
     size = m + n_b
     iterations = [0]
 
@@ -337,12 +364,12 @@ def dual_by_minres(X_rows, offset, mask, scale, r, target, r_b, start, rtol=1e-1
         iterations[0] += 1
 
     solution, _ = minres(LinearOperator((size, size), matvec=matvec), rhs, x0=start,
-                         M=LinearOperator((size, size), matvec=lambda v: v * preconditioner),
+                         M=LinearOperator((size, size), matvec=preconditioner),
                          rtol=rtol, maxiter=max(4 * size, 100), callback=counted)
     residual = np.abs(matvec(solution) - rhs)
     if not np.all(np.isfinite(solution)) or np.any(residual > 1e-9 * np.abs(rhs) + 1e-12):
         return None
-    return solution[:m], (solution[m:] if n_b else np.zeros(1)), iterations[0]
+    return solution[:m], solution[m:], iterations[0]
 
 
 def stationary_on_kinks(B, D, rhs_s, target, l2, k, current=None, atol=(0.0, 0.0)):

@@ -55,23 +55,28 @@ def test_hinge_l2_newton_stages(fit_intercept):
 
 
 @pytest.mark.parametrize("loss, penalty, fit_intercept, layout, factored", [
-    ("hinge", "l2", True, "csr", False),
-    ("hinge", "l2", True, "csr", True),
-    ("hinge", "l2", False, "dense", False),
-    ("hinge", "elasticnet", True, "csr", False),
-    ("hinge", "elasticnet", True, "dense", True),
-    ("quantile", "l2", True, "dense", False),
-    ("epsilon_insensitive", "l2", True, "csr", False),
-    ("epsilon_insensitive", "l2", True, "csr", True),
-    ("absolute_error", "elasticnet", False, "dense", False),
+    ("hinge", "l2", True, "csr", None),
+    ("hinge", "l2", True, "csr", "positive"),
+    ("hinge", "l2", True, "csr", "zeros"),
+    ("hinge", "l2", False, "dense", None),
+    ("hinge", "l2", False, "dense", "zeros"),
+    ("hinge", "elasticnet", True, "csr", None),
+    ("hinge", "elasticnet", True, "dense", "positive"),
+    ("hinge", "elasticnet", True, "csr", "zeros"),
+    ("quantile", "l2", True, "dense", None),
+    ("quantile", "l2", True, "dense", "zeros"),
+    ("epsilon_insensitive", "l2", True, "csr", None),
+    ("epsilon_insensitive", "l2", True, "csr", "positive"),
+    ("absolute_error", "elasticnet", False, "dense", None),
 ])
 def test_iterative_dual_crossover(loss, penalty, fit_intercept, layout, factored):
     # With an L2 part, a crossover system past crossover_max_size (0 here: every one) is
     # the SVM dual on the samples on kinks solved by MINRES on their rows of X: the
     # reference optimum, from weighted data, sparse or dense, with or without an
     # intercept, with an L1 part too (the free features only), for two kinks a sample
-    # (epsilon-insensitive), and with per-feature penalty factors (one L2 strength per
-    # feature in the dual's kernel).
+    # (epsilon-insensitive), and with per-feature penalty factors: one L2 strength per
+    # feature in the dual's kernel, and unpenalised features (factors of 0) as
+    # constraints beside the intercept's.
     rng = np.random.default_rng(0)
     if loss == "hinge":
         X, y = make_classification(300, 40, n_informative=10, random_state=0)
@@ -86,7 +91,9 @@ def test_iterative_dual_crossover(loss, penalty, fit_intercept, layout, factored
     if layout == "csr":
         X = sp.csr_matrix(X - 0.5)
     sw = rng.uniform(0.5, 2.0, len(y))
-    factor = rng.uniform(0.3, 3.0, X.shape[1]) if factored else None
+    factor = None if factored is None else rng.uniform(0.3, 3.0, X.shape[1])
+    if factored == "zeros":
+        factor[[0, 3, 7]] = 0.0
     est.set_params(penalty_factor=factor)
     options = replace(DEFAULT_OPTIONS, crossover_max_size=0)
     [res] = solve_with(est, X, y, sw, options=options)
