@@ -13,9 +13,11 @@ the fit-time growth in n and in p with the fitted log-log slope, sparse problems
 Lasso / elastic net with ten times more features than samples. Writes
 ``benchmarks/RESULTS.md`` with the machine, library versions and BLAS (threadpoolctl).
 
-Where skglm and glum are installed (``pip install skglm glum``; not dependencies of the
-library), their Lasso and L1 logistic regression (and glum's L1 Tweedie) are timed as
-further pairs.
+Per-feature penalty factors are timed against scikit-learn's Lasso and
+LogisticRegression on the columns rescaled by them (the same objective). Where skglm and
+glum are installed (``pip install skglm glum``; not dependencies of the library), their
+Lasso and L1 logistic regression (and glum's L1 Tweedie, and its P1 / P2 penalty
+factors) are timed as further pairs.
 """
 
 import argparse
@@ -29,6 +31,7 @@ import numpy as np
 import scipy
 import scipy.sparse as sp
 import sklearn
+from sklearn.base import BaseEstimator, clone
 from sklearn.datasets import make_classification, make_regression
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import (
@@ -49,8 +52,9 @@ from sklearn_losses.losses import LOSSES
 from sklearn_losses.penalties import Penalty
 
 
-def objective(loss_name, penalty, alpha, X, y, coef, intercept, l1_ratio=0.5):
-    """The library's objective, for any fitted coefficients (ours or scikit-learn's)."""
+def objective(loss_name, penalty, alpha, X, y, coef, intercept, l1_ratio=0.5, factor=None):
+    """The library's objective, for any fitted coefficients (ours or scikit-learn's);
+    ``factor``: per-feature penalty factors."""
     loss = LOSSES[loss_name]()
     coef = np.atleast_2d(coef)
     raw = np.asarray(X @ coef.T) + intercept
@@ -62,7 +66,58 @@ def objective(loss_name, penalty, alpha, X, y, coef, intercept, l1_ratio=0.5):
             target = (y[:, None] == classes[None, :]).astype(float)
     else:
         target, raw = y, raw[:, 0]
-    return float(np.mean(loss.loss(target, raw)) + Penalty(penalty, alpha, l1_ratio).value(coef))
+    penalty = Penalty(penalty, alpha, l1_ratio, factor=factor)
+    return float(np.mean(loss.loss(target, raw)) + penalty.value(coef))
+
+
+class OnRescaledColumns(BaseEstimator):
+    """``estimator`` fitted on ``X / unit``, its coefficients mapped back to X's columns:
+    per-feature penalty factors with an estimator that has none (an L1 part: ``unit =
+    factor``; an L2 part: ``unit = sqrt(factor)``). The division is part of its time,
+    as it is of a user's."""
+
+    def __init__(self, estimator, unit):
+        self.estimator = estimator
+        self.unit = unit
+
+    def fit(self, X, y):
+        scaled = X @ sp.diags(1.0 / self.unit) if sp.issparse(X) else X / self.unit
+        self.estimator_ = clone(self.estimator).fit(scaled, y)
+        self.coef_ = self.estimator_.coef_ / self.unit
+        self.intercept_ = self.estimator_.intercept_
+        return self
+
+
+def factor_pairs(n, p):
+    """Per-feature penalty factors: ours against scikit-learn on rescaled columns (the
+    same objective), and glum's P1 / P2 (one factor of 0: an unpenalised feature) where
+    installed."""
+    factor = np.random.default_rng(1).uniform(0.5, 2.0, p)
+    a = 1e-3
+    found = [
+        ("Lasso, penalty factors", "reg", "squared_error", "l1", 0.01,
+         LossRegressor(penalty="l1", alpha=0.01, penalty_factor=factor),
+         OnRescaledColumns(Lasso(alpha=0.01), factor)),
+        ("LogisticRegression, penalty factors", "bin", "log_loss", "l2", a,
+         LossClassifier(alpha=a, penalty_factor=factor),
+         OnRescaledColumns(LogisticRegression(C=1 / (n * a)), np.sqrt(factor))),
+    ]
+    try:
+        import glum
+    except ImportError:
+        return found
+    zero = factor.copy()
+    zero[0] = 0.0
+    return found + [
+        ("glum gaussian L1, factors (one 0)", "reg", "squared_error", "l1", 0.01,
+         LossRegressor(penalty="l1", alpha=0.01, penalty_factor=zero),
+         glum.GeneralizedLinearRegressor(alpha=0.01, l1_ratio=1.0, P1=zero, P2=zero,
+                                         gradient_tol=1e-8)),
+        ("glum binomial elastic net, factors (one 0)", "bin", "log_loss", "elasticnet",
+         1e-2, LossClassifier(penalty="elasticnet", alpha=1e-2, penalty_factor=zero),
+         glum.GeneralizedLinearRegressor(family="binomial", alpha=1e-2, l1_ratio=0.5,
+                                         P1=zero, P2=zero, gradient_tol=1e-8)),
+    ]
 
 
 def pairs(n):
@@ -265,11 +320,14 @@ def compare(name, kind, loss, penalty, alpha, ours, theirs, X, y, repeats):
             est.fit(X, y)
         warned = any(issubclass(w.category, ConvergenceWarning) for w in caught)
         converged[side] = not warned and getattr(est, "converged_", True)
-    f_ours = objective(loss, penalty, alpha, X, y, ours.coef_, ours.intercept_)
+    factor = getattr(ours, "penalty_factor", None)
+    f_ours = objective(loss, penalty, alpha, X, y, ours.coef_, ours.intercept_,
+                       factor=factor)
     f_theirs = f_ours
     if theirs is not None:
         intercept = np.atleast_1d(getattr(theirs, "intercept_", 0.0))
-        f_theirs = objective(loss, penalty, alpha, X, y, theirs.coef_, intercept)
+        f_theirs = objective(loss, penalty, alpha, X, y, theirs.coef_, intercept,
+                             factor=factor)
     best = min(f_ours, f_theirs)
     return {
         "pair": name, "shape": f"{X.shape[0]} x {X.shape[1]}" + (" sparse" if sp.issparse(X) else ""),
@@ -315,7 +373,7 @@ def main(argv=None):
     results = []
 
     def run(pairs_of, n, p):
-        for name, kind, loss, penalty, alpha, ours, theirs in pairs_of(n):
+        for name, kind, loss, penalty, alpha, ours, theirs in pairs_of(n, p):
             if args.only not in name:
                 continue
             if name.startswith("QuantileRegressor") and n * p > 4_000_000:
@@ -335,7 +393,9 @@ def main(argv=None):
 
     for n in ns:
         for p in ps:
-            run(pairs, n, p)
+            run(lambda n, p: pairs(n), n, p)
+            run(lambda n, p: [row for row in factor_pairs(n, p)
+                              if not row[0].startswith("glum")], n, p)
     grow = []
     # sparse data: text-like rows and sparse regression
     for name, kind, loss, penalty, alpha, ours, theirs, X, y in sparse_pairs():
@@ -355,7 +415,9 @@ def main(argv=None):
     # the rows measured after glum's differed by up to 2x from the same fits elsewhere
     for n in ns:
         for p in ps:
-            run(optional_pairs, n, p)
+            run(lambda n, p: optional_pairs(n), n, p)
+            run(lambda n, p: [row for row in factor_pairs(n, p)
+                              if row[0].startswith("glum")], n, p)
     if args.only:
         return
     write_results(args.out, results, grow, args.repeats)
