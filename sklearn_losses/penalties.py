@@ -24,9 +24,15 @@ def checked_factor(factor, n_features, feature_names=None):
     ``ValueError`` naming it unless it holds one finite value >= 0 per feature.
 
     A dict gives factors by feature: its keys are column positions or, when X has them
-    (``feature_names``), feature names; the features it does not name keep 1."""
+    (``feature_names``), feature names; the features it does not name keep 1. A pandas
+    Series indexed by names is read as such a dict (by name, not by position)."""
     if factor is None:
         return None
+    index = getattr(factor, "index", None)
+    if index is not None and hasattr(factor, "items") and any(
+            isinstance(key, str) for key in index):
+        # a pandas Series indexed by feature names: by name, not by position
+        factor = dict(factor.items())
     if isinstance(factor, dict):
         return _factor_from_dict(factor, n_features, feature_names)
     try:

@@ -96,6 +96,24 @@ def test_multinomial_reaches_reference_with_factors(penalty):
     assert (ours - ref) / abs(ref) <= 1e-8
 
 
+@pytest.mark.parametrize("penalty", ["l1", "elasticnet"])
+@pytest.mark.parametrize("loss_name", ["squared_error", "huber", "quantile"])
+def test_positive_with_factors_reaches_reference(loss_name, penalty):
+    # w >= 0 with factors (0 among them: an unpenalised coefficient is still >= 0)
+    loss = regression_loss(loss_name)
+    X, signal, sw, rng = make_data(14)
+    y = regression_target(loss, signal / 3, rng)
+    model = LossRegressor(loss=loss, penalty=penalty, alpha=0.02, positive=True,
+                          penalty_factor=FACTOR, tol=1e-10).fit(X, y, sample_weight=sw)
+    assert model.converged_ and np.all(model.coef_ >= 0)
+    ref_w, ref_b = reference_fit(loss, X, y, sw, penalty, 0.02, positive=True,
+                                 factor=FACTOR)
+    ours = objective(loss, X, y, sw, model.coef_, model.intercept_, penalty, 0.02,
+                     factor=FACTOR)
+    ref = objective(loss, X, y, sw, ref_w, ref_b, penalty, 0.02, factor=FACTOR)
+    assert (ours - ref) / abs(ref) <= 1e-8
+
+
 def test_lasso_parity_on_rescaled_columns():
     """With positive factors, the L1 fit is scikit-learn's Lasso on the columns divided
     by the factors, its coefficients divided by them again."""
@@ -270,6 +288,10 @@ def test_factor_as_a_dict_of_names_or_positions():
             LossRegressor(penalty="l1", penalty_factor=bad).fit(frame, y)
     with pytest.raises(ValueError, match="names feature 'x2'.*positions 0 to 6"):
         LossRegressor(penalty="l1", penalty_factor={"x2": 0.0}).fit(X, y)
+    # a Series indexed by names is matched by name, whatever its order
+    series = pd.Series(array, index=frame.columns)[::-1]
+    model = LossRegressor(penalty="l1", alpha=0.2, penalty_factor=series).fit(frame, y)
+    np.testing.assert_array_equal(model.coef_, expected.coef_)
 
 
 def test_factor_in_pipeline_grid_search_clone_pickle():
