@@ -197,11 +197,12 @@ class Penalty:
             return zero / col_scale
         return np.where(w != 0, np.abs(g + l1 * np.sign(w)), zero) / col_scale
 
-    def zero_is_optimal(self, g0, db0, col_scale, gtol):
+    def zero_is_optimal(self, g0, db0, col_scale, gtol, coef=None):
         """Whether ``w = 0`` with the intercept-only intercept is the optimum: the data
         term's (sub)gradient ``g0`` there lies within the penalty's, and the intercept's
-        ``db0`` is 0 (to ``gtol``)."""
-        violation = self.violations(g0, None, col_scale).max(initial=0.0)
+        ``db0`` is 0 (to ``gtol``). ``coef``: the point is the unpenalised features' own
+        fit instead (every penalised coefficient 0), ``g0`` and ``db0`` taken there."""
+        violation = self.violations(g0, coef, col_scale).max(initial=0.0)
         return max(float(violation), float(np.abs(db0).max(initial=0.0))) <= gtol
 
     @property

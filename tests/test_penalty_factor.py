@@ -219,12 +219,15 @@ def test_uniform_factor_is_alpha_times_it():
         assert scaled.routes_ == plain.routes_
 
 
-@pytest.mark.parametrize("loss", ["squared_error", "huber", "log_loss"])
+@pytest.mark.parametrize("loss", ["squared_error", "huber", "quantile", "absolute_error",
+                                  "log_loss", "hinge"])
 def test_cv_grid_top_respects_factors(loss):
     """The CV grid's alpha_max is the smallest alpha that zeroes every penalised
-    coefficient, with the factors (and the unpenalised feature fitted)."""
+    coefficient, with the factors (and the unpenalised feature fitted; for a
+    piecewise-linear loss, the samples on kinks there taking the shares of their jumps
+    that make it smallest); along the path, the fit there has exact zeros."""
     X, signal, _, rng = make_data(9, n=200, p=7)
-    classifier = loss == "log_loss"
+    classifier = loss in ("log_loss", "hinge")
     y = (signal + rng.standard_normal(200) > 0).astype(int) if classifier else \
         signal + rng.standard_normal(200)
     cls = LossClassifier if classifier else LossRegressor
@@ -232,9 +235,12 @@ def test_cv_grid_top_respects_factors(loss):
                                  penalty_factor=FACTOR, tol=1e-10)
     top, first = alphas[0], coefs[0].reshape(-1, 7)
     penalised = FACTOR > 0
-    # (at alpha_max itself the largest is on the edge of entering: 0 to rounding)
-    assert np.all(np.abs(first[:, penalised]) <= 1e-12 * np.abs(first).max())
+    assert np.all(first[:, penalised] == 0)
     assert np.all(first[:, ~penalised] != 0)
+    if loss in ("squared_error", "huber", "log_loss"):  # (unique there)
+        alone = cls(loss=loss, penalty=None, tol=1e-10).fit(X[:, ~penalised], y)
+        np.testing.assert_allclose(first[:, ~penalised], np.reshape(alone.coef_, (-1, 1)),
+                                   rtol=1e-6)
     below = cls(loss=loss, penalty="l1", alpha=0.97 * top, penalty_factor=FACTOR,
                 tol=1e-10).fit(X, y)
     assert np.any(np.reshape(below.coef_, (-1, 7))[:, penalised] != 0)

@@ -148,3 +148,52 @@ def kink_scale(beta, s):
     centre = np.dot(weights, values)
     return float(np.dot(weights, np.abs(values - centre))) or float(
         np.abs(values).max(initial=0.0)) or 1.0
+
+
+def smallest_subgradient(loss, X, y, s, raw, fit_intercept, unpenalised, factor):
+    """The data term's coefficient gradient at the predictions ``raw`` of a piecewise-
+    linear loss that is a subgradient of the model's optimum there (zero on the
+    ``unpenalised`` features, a mask, and for the intercept), with the smallest
+    ``max_j |g_j| / factor_j`` over the penalised features: ``alpha_max`` exactly.
+
+    Samples on a kink may take any share ``theta`` in [0, 1] of its slope jump; the
+    shares are the variables of a small LP (one per sample on a kink, a few at a
+    vertex) that minimises ``t`` with ``|g_j| <= t factor_j``, posed in standardised
+    units (each feature's row divided by its spread, ``t`` by the loss's own choice's
+    value). ``s`` are the normalised weights. ``None`` when HiGHS finds no such shares
+    (the samples on kinks not found to rounding): the caller keeps the loss's own
+    slopes."""
+    beta, jump = loss.kinks(y)
+    d = raw[:, None] - beta
+    tiny = 1e-9 * (kink_scale(beta, s) + np.abs(beta))
+    on = (np.abs(d) <= tiny) & (s > 0)[:, None]
+    # the slopes off the kinks (a sample on a kink starts at its left slope there)
+    g_fixed = loss.left_slope(y) + np.sum(jump * (d > tiny), axis=1)
+    base = np.asarray(X.T @ (s * g_fixed)).ravel()
+    rows, kinks = np.nonzero(on)
+    if len(rows) == 0:
+        return base
+    share = s[rows] * jump[rows, kinks]
+    X_on = X[rows]
+    A = (X_on.toarray() if sp.issparse(X_on) else np.asarray(X_on)).T * share
+    spread = np.sqrt(np.asarray(X.multiply(X).T @ s if sp.issparse(X) else
+                                (X * X).T @ s).ravel()) + _TINY
+    A, base_s = A / spread[:, None], base / spread
+    penalised = ~unpenalised
+    scale = float(np.max(np.abs(base_s[penalised]) / factor[penalised], initial=0.0)) or 1.0
+    f = factor[penalised] / spread[penalised] * scale
+    m = len(rows)
+    A_eq, b_eq = A[unpenalised], -base_s[unpenalised]
+    if fit_intercept:
+        A_eq = np.vstack([A_eq, share / np.max(share)])
+        b_eq = np.append(b_eq, -np.dot(s, g_fixed) / np.max(share))
+    A_P = A[penalised]
+    A_ub = np.block([[A_P, -f[:, None]], [-A_P, -f[:, None]]])
+    b_ub = np.concatenate([-base_s[penalised], base_s[penalised]])
+    res = linprog(np.append(np.zeros(m), 1.0), A_ub=A_ub, b_ub=b_ub,
+                  A_eq=np.hstack([A_eq, np.zeros((len(A_eq), 1))]), b_eq=b_eq,
+                  bounds=[(0.0, 1.0)] * m + [(0.0, None)], method="highs")
+    if res.status != 0:
+        return None
+    return base + (A * spread[:, None]) @ res.x[:m]
+

@@ -27,7 +27,10 @@ class FitCache:
     so far; ``refit``: a fit ran on this data before (a path: its working sets use the
     whole Gram matrix); ``curvature``: the preconditioner's eigendecompositions, by
     their units (standardised, X's own, or those of penalty factors); ``sample_space``:
-    the samples' space's kernel (:class:`~.gram.KernelState`).
+    the samples' space's kernel (:class:`~.gram.KernelState`); ``null``: the fit of the
+    unpenalised features alone (:class:`NullFit`, from
+    :func:`~.routes.gradient_at_null`), which the ``zero`` route returns where it is the
+    optimum.
     """
 
     scales: object = None
@@ -35,6 +38,21 @@ class FitCache:
     refit: bool = False
     curvature: dict = field(default_factory=dict)
     sample_space: object = None
+    null: object = None
+
+
+@dataclass
+class NullFit:
+    """The optimum with every penalised coefficient at 0: the ``unpenalised`` features'
+    (a mask) coefficients ``coef`` (``(n_outputs, n_features)``, 0 elsewhere), the
+    ``intercept`` (of X itself), and the data term's coefficient and intercept
+    gradients there, ``g`` and ``db``."""
+
+    unpenalised: np.ndarray
+    coef: np.ndarray
+    intercept: np.ndarray
+    g: np.ndarray
+    db: np.ndarray
 
 
 @dataclass

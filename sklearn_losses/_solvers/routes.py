@@ -12,7 +12,8 @@ route                   when
 ======================  ==========================================================
 ``normal-equations``    half squared error, no L1 part or bounds, p x p pays
 ``zero``                ``w = 0`` satisfies the optimality conditions (a constant
-                        target, ``alpha >= alpha_max``)
+                        target, ``alpha >= alpha_max``; with unpenalised features,
+                        their own fit, cached by :func:`gradient_at_null`)
 ``gram-working-set``    half squared error with an L1 part or bounds, the whole Gram
                         matrix pays (or a path keeps it)
 ``column-working-set``  half squared error with an L1 part or bounds otherwise
@@ -38,9 +39,9 @@ from ..penalties import Penalty
 from .data import check_finite, far_offset
 from .gram import Gram, normal_equations
 from .lbfgs import curvature, lbfgs
-from .lp import highs
+from .lp import highs, smallest_subgradient
 from .options import DEFAULT_OPTIONS
-from .problem import Problem
+from .problem import NullFit, Problem
 from .result import FitResult
 from .smoothing import Smoothing
 from .working_sets import ColumnWorkingSet, gram_working_set, lbfgs_columns, whole_gram
@@ -168,9 +169,24 @@ def _first_normal_equations(fit):
 
 
 def _zero(fit):
-    scales = fit.scales
+    scales, null = fit.scales, _null_fit(fit)
+    if null is not None and not scales.constant_target:
+        # the solvers' intercept is that of the centred data (see Fit.begin)
+        return FitResult(null.coef.copy(), null.intercept + null.coef @ fit.offset, 0, True,
+                         "the penalised coefficients at 0 (the unpenalised features' own "
+                         "fit) satisfy the optimality conditions.", route="zero")
     return FitResult(np.zeros_like(fit.coef_init, dtype=float), scales.b0.copy(), 0, True,
                      "w = 0 satisfies the optimality conditions.", route="zero")
+
+
+def _null_fit(fit):
+    """The cached fit of the unpenalised features alone (:func:`gradient_at_null`), when
+    this penalty has them and it is theirs; else ``None``."""
+    unpenalised, null = fit.penalty.unpenalised, fit.problem.cache.null
+    if unpenalised is None or null is None or not np.array_equal(null.unpenalised,
+                                                                 unpenalised):
+        return None
+    return null
 
 
 def _zero_applies(fit):
@@ -178,10 +194,16 @@ def _zero_applies(fit):
     # same, so the centred columns' gradient is 0 at any intercept (numerically only to
     # the rounding of the intercept-only optimum, which can be all of a tolerance
     # measured on that gradient). Without an L1 part or bounds, w = 0 passes otherwise
-    # only when its gradient vanishes to rounding (one sample).
-    scales = fit.scales
-    return scales.constant_target or fit.penalty.zero_is_optimal(
-        scales.g0, scales.db0, fit.obj.col_scale, fit.gtol)
+    # only when its gradient vanishes to rounding (one sample). With unpenalised
+    # features, their own fit (known along a path, from its alpha_max) is tested.
+    scales, penalty = fit.scales, fit.penalty
+    if scales.constant_target:
+        return True
+    if penalty.unpenalised is not None:
+        null = _null_fit(fit)
+        return null is not None and penalty.zero_is_optimal(
+            null.g, null.db, fit.obj.col_scale, fit.gtol, coef=null.coef)
+    return penalty.zero_is_optimal(scales.g0, scales.db0, fit.obj.col_scale, fit.gtol)
 
 
 def _whole_gram(fit):
@@ -360,8 +382,11 @@ def gradient_at_null(problem, penalty, tol=1e-6, max_iter=1000):
     intercept-only intercept (:meth:`~.problem.Problem.gradient_at_zero`), or, with
     unpenalised features (a factor of 0), those features and the intercept fitted
     without a penalty. ``penalty.alpha_max`` reads it. Where samples sit on a kink of a
-    piecewise-linear loss there, the subgradient is the loss's own choice at the kink,
-    and alpha_max is approximate (the top of a grid)."""
+    piecewise-linear loss there, it is the subgradient that makes alpha_max smallest
+    (:func:`~.lp.smallest_subgradient`).
+
+    The fit is kept in the problem's cache (:class:`~.problem.NullFit`): along a path,
+    the ``zero`` route returns it at every alpha where it is the optimum."""
     unpenalised = penalty.unpenalised
     if unpenalised is None:
         return problem.gradient_at_zero()
@@ -371,10 +396,26 @@ def gradient_at_null(problem, penalty, tol=1e-6, max_iter=1000):
                    problem.fit_intercept, k, problem.normalizer)
     fitted = solve(null, Penalty(None), tol=tol, max_iter=max_iter)
     raw = np.asarray(X[:, columns] @ fitted.coef.T) + fitted.intercept
-    _, g = loss.loss_gradient(problem.y, raw[:, 0] if k == 1 else raw)
+    raw = raw[:, 0] if k == 1 else raw
+    _, g = loss.loss_gradient(problem.y, raw)
     s = normalised_weights(problem.sample_weight, problem.normalizer)
     weighted = s * g if g.ndim == 1 else s[:, None] * g
-    return np.asarray(X.T @ weighted).reshape(X.shape[1], k).T
+    gradient = np.asarray(X.T @ weighted).reshape(X.shape[1], k).T
+    db = weighted.sum(axis=0).reshape(-1) if problem.fit_intercept else np.zeros(k)
+    if loss.piecewise_linear:
+        # samples on kinks: the subgradient that proves the optimum for the smallest
+        # alpha (the loss's own slopes there may not even be one)
+        exact = smallest_subgradient(loss, X, problem.y, s, raw, problem.fit_intercept,
+                                     unpenalised, np.asarray(penalty.factor, dtype=float))
+        if exact is not None:
+            gradient, db = exact[None, :], np.zeros(k)
+    coef = np.zeros((k, X.shape[1]))
+    coef[:, columns] = fitted.coef
+    # kept for the fits on this data (a path): the zero route returns it where it is the
+    # optimum (alpha >= alpha_max), with exact zeros
+    problem.cache.null = NullFit(unpenalised, coef, np.asarray(fitted.intercept, float),
+                                 gradient, db)
+    return gradient
 
 
 def separated(y, raw, sample_weight):
