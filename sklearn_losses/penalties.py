@@ -64,7 +64,11 @@ def _factor_from_dict(factor, n_features, feature_names):
             raise ValueError(f"penalty_factor names feature {key!r}, which X does not "
                              f"have; valid keys are {valid}positions 0 to "
                              f"{n_features - 1}.")
-        values[index] = value
+        try:
+            values[index] = value
+        except (TypeError, ValueError):
+            raise ValueError(f"penalty_factor[{key!r}] must be a number; got "
+                             f"{value!r}.") from None
     return checked_factor(values, n_features)
 
 

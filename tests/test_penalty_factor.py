@@ -289,7 +289,8 @@ def test_factor_as_a_dict_of_names_or_positions():
     np.testing.assert_allclose(alphas, reference.alphas_)
     for bad, match in (({"age": 0.0}, "names feature 'age'.*x0, x1"),
                        ({7: 0.0}, "positions 0 to 6"), ({True: 0.0}, "names feature True"),
-                       ({"x2": -1.0}, "finite and >= 0")):
+                       ({"x2": -1.0}, "finite and >= 0"),
+                       ({"x2": "none"}, "penalty_factor\\['x2'\\] must be a number")):
         with pytest.raises(ValueError, match=match):
             LossRegressor(penalty="l1", penalty_factor=bad).fit(frame, y)
     with pytest.raises(ValueError, match="names feature 'x2'.*positions 0 to 6"):
