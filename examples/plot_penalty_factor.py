@@ -37,7 +37,7 @@ factors = {
 # The L1 paths: coefficients against alpha, from each grid's alpha_max (the smallest
 # alpha that zeroes every *penalised* coefficient) down. Unpenalised features are drawn
 # dashed; the adaptive path's alphas are on their own scale (its factors are in units
-# of 1 / |w|).
+# of ``1 / |w|``).
 fig, axes = plt.subplots(1, 3, figsize=(13, 4), sharey=True)
 for ax, (title, factor) in zip(axes, factors.items()):
     alphas, coefs, _ = loss_path(X, y, loss=loss, penalty="l1", n_alphas=40,
