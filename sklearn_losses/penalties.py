@@ -226,7 +226,9 @@ class Penalty:
         With ``g`` the gradient of the data term at the model with those coefficients at
         0 (the intercept and the unpenalised features at their optimum: at ``w = 0``
         and the intercept-only intercept when every factor is positive), they are 0 at
-        the optimum iff :math:`\lvert g_j\rvert \le \alpha\rho f_j` for every feature.
+        the optimum iff :math:`\lvert g_j\rvert \le \alpha\rho f_j` for every feature
+        (:math:`-g_j \le \alpha\rho f_j` with ``positive``: a coefficient held at 0 by
+        its bound needs no penalty).
         ``gradient`` has one entry per feature, or rows of them (one per output).
         ``rho`` overrides this penalty's share (a grid for an L2 penalty is laid out as
         if it had one). 0 when no feature is penalised.
@@ -235,7 +237,7 @@ class Penalty:
         if rho <= 0:
             raise ValueError("alpha_max is only defined for a penalty with an L1 part "
                              "(l1_ratio > 0).")
-        g = np.abs(gradient)
+        g = np.maximum(-np.asarray(gradient), 0.0) if self.positive else np.abs(gradient)
         if self.factor is not None:
             factor = np.asarray(self.factor, dtype=float)
             g = np.divide(g.reshape(-1, len(factor)), factor,

@@ -251,6 +251,23 @@ def test_cv_grid_top_respects_factors(loss):
     np.testing.assert_allclose(cv.alphas_, alphas, rtol=1e-10)
 
 
+def test_positive_alpha_max_counts_only_negative_gradients():
+    # with w >= 0, a feature whose gradient at the null model is positive stays at 0 by
+    # its bound: the grid's top zeroes the others exactly, and just below it one enters
+    X, signal, _, rng = make_data(15, n=200, p=7)
+    y = signal - 3.0 * X[:, 1] + rng.standard_normal(200)  # the largest |g|: positive
+    for factor in (None, FACTOR):
+        alphas, coefs, _ = loss_path(X, y, penalty="l1", n_alphas=3, positive=True,
+                                     penalty_factor=factor, tol=1e-10)
+        penalised = np.ones(7, dtype=bool) if factor is None else FACTOR > 0
+        assert np.all(coefs[0][penalised] == 0)
+        below = LossRegressor(penalty="l1", alpha=0.97 * alphas[0], positive=True,
+                              penalty_factor=factor, tol=1e-10).fit(X, y)
+        assert np.any(below.coef_[penalised] > 0)
+        unsigned, _, _ = loss_path(X, y, penalty="l1", n_alphas=3, penalty_factor=factor)
+        assert alphas[0] < unsigned[0]  # some gradient is positive here
+
+
 @pytest.mark.parametrize("factor, match", [
     ([1.0, 2.0], "one number per feature of X \\(7\\)"),
     (np.ones((7, 1)), "one number per feature"),
