@@ -19,6 +19,7 @@ from sklearn.preprocessing import StandardScaler
 
 from sklearn_losses import (LossClassifier, LossClassifierCV, LossRegressor,
                             LossRegressorCV, loss_path)
+from sklearn_losses._solvers import gradient_at_null
 from sklearn_losses.losses import CLASSIFICATION_LOSSES, REGRESSION_LOSSES
 
 FACTOR = np.array([0.5, 1.0, 2.0, 0.0, 3.0, 0.25, 1.5])  # one unpenalised feature
@@ -249,6 +250,41 @@ def test_cv_grid_top_respects_factors(loss):
     cv = cv_cls(loss=loss, penalty="l1", n_alphas=3, penalty_factor=FACTOR, cv=3,
                 tol=1e-10).fit(X, y)
     np.testing.assert_allclose(cv.alphas_, alphas, rtol=1e-10)
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("loss", ["squared_error", "quantile", "log_loss"])
+def test_grid_top_in_any_units_and_offsets(loss, sparse):
+    # the grid's alpha_max with an unpenalised feature (its null fit, and for quantile
+    # the LP over the on-kink shares) is the same on columns around 1e9 (timestamps) and
+    # in units from 1e-9 to 1e6, each penalised factor following its column's units
+    X, signal, _, rng = make_data(16, n=200, p=7)
+    classifier = loss == "log_loss"
+    y = (signal + rng.standard_normal(200) > 0).astype(int) if classifier else \
+        signal + rng.standard_normal(200)
+    D = np.array([1e-9, 1.0, 1e6, 1e-3, 1.0, 1e3, 1e-6])
+    shifted = X * D + np.array([1e9, 0.0, -1e9, 0.0, 1.7e9, 0.0, 0.0]) * D
+    alphas, coefs, _ = loss_path(X, y, loss=loss, penalty="l1", n_alphas=2,
+                                 penalty_factor=FACTOR, tol=1e-10)
+    alphas_b, coefs_b, _ = loss_path(sp.csr_matrix(shifted) if sparse else shifted, y,
+                                     loss=loss, penalty="l1", n_alphas=2,
+                                     penalty_factor=FACTOR * D, tol=1e-10)
+    np.testing.assert_allclose(alphas_b, alphas, rtol=1e-6)
+    first = np.reshape(coefs_b[0], (-1, 7))
+    assert np.all(first[:, FACTOR > 0] == 0)
+    np.testing.assert_allclose(first[:, FACTOR == 0] * D[FACTOR == 0],
+                               np.reshape(coefs[0], (-1, 7))[:, FACTOR == 0], rtol=1e-5)
+    # the gradient at the unpenalised feature's fit itself, every entry, on columns
+    # around 1e9 (taken on X's own columns it was off by 8x; for quantile, the samples
+    # on kinks were missed by the rounding of the intercept on such columns)
+    cls = LossClassifier if classifier else LossRegressor
+    model = cls(loss=loss, penalty="l1", penalty_factor=FACTOR)
+    gradients = [gradient_at_null(model._prepare(data, y, None).problems[0],
+                                  model._penalty(7), 1e-10, 1000)
+                 for data in (X, X + 1e9, sp.csr_matrix(X + 1e9) if sparse else X - 1e9)]
+    for g in gradients[1:]:
+        np.testing.assert_allclose(g, gradients[0], rtol=0,
+                                   atol=1e-6 * np.abs(gradients[0]).max())
 
 
 def test_positive_alpha_max_counts_only_negative_gradients():

@@ -150,7 +150,8 @@ def kink_scale(beta, s):
         np.abs(values).max(initial=0.0)) or 1.0
 
 
-def smallest_subgradient(loss, X, y, s, raw, fit_intercept, unpenalised, factor):
+def smallest_subgradient(loss, X, offset, col_scale, y, s, raw, fit_intercept,
+                         unpenalised, factor, rounding=0.0):
     """The data term's coefficient gradient at the predictions ``raw`` of a piecewise-
     linear loss that is a subgradient of the model's optimum there (zero on the
     ``unpenalised`` features, a mask, and for the intercept), with the smallest
@@ -159,25 +160,26 @@ def smallest_subgradient(loss, X, y, s, raw, fit_intercept, unpenalised, factor)
     Samples on a kink may take any share ``theta`` in [0, 1] of its slope jump; the
     shares are the variables of a small LP (one per sample on a kink, a few at a
     vertex) that minimises ``t`` with ``|g_j| <= t factor_j``, posed in standardised
-    units (each feature's row divided by its spread, ``t`` by the loss's own choice's
-    value). ``s`` are the normalised weights. ``None`` when HiGHS finds no such shares
-    (the samples on kinks not found to rounding): the caller keeps the loss's own
-    slopes."""
+    units (the columns of X centred by ``offset`` and divided by ``col_scale``, ``t`` by
+    the loss's own choice's value). ``s`` are the normalised weights; a sample is on a
+    kink within ``rounding`` of its prediction (and 1e-9 of the kinks' scale). ``None``
+    when HiGHS finds no such shares (the samples on kinks not found to rounding): the
+    caller keeps the loss's own slopes."""
     beta, jump = loss.kinks(y)
     d = raw[:, None] - beta
-    tiny = 1e-9 * (kink_scale(beta, s) + np.abs(beta))
+    tiny = 1e-9 * (kink_scale(beta, s) + np.abs(beta)) + np.reshape(rounding, (-1, 1))
     on = (np.abs(d) <= tiny) & (s > 0)[:, None]
     # the slopes off the kinks (a sample on a kink starts at its left slope there)
     g_fixed = loss.left_slope(y) + np.sum(jump * (d > tiny), axis=1)
-    base = np.asarray(X.T @ (s * g_fixed)).ravel()
+    fixed = s * g_fixed
+    base = np.asarray(X.T @ fixed).ravel() - fixed.sum() * offset
     rows, kinks = np.nonzero(on)
     if len(rows) == 0:
         return base
     share = s[rows] * jump[rows, kinks]
     X_on = X[rows]
-    A = (X_on.toarray() if sp.issparse(X_on) else np.asarray(X_on)).T * share
-    spread = np.sqrt(np.asarray(X.multiply(X).T @ s if sp.issparse(X) else
-                                (X * X).T @ s).ravel()) + _TINY
+    spread = col_scale
+    A = ((X_on.toarray() if sp.issparse(X_on) else np.asarray(X_on)) - offset).T * share
     A, base_s = A / spread[:, None], base / spread
     penalised = ~unpenalised
     scale = float(np.max(np.abs(base_s[penalised]) / factor[penalised], initial=0.0)) or 1.0

@@ -34,7 +34,7 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from threadpoolctl import ThreadpoolController  # a dependency of scikit-learn
 
-from .._objective import LinearObjective, normalised_weights
+from .._objective import LinearObjective, centred_product, normalised_weights
 from ..penalties import Penalty
 from .data import check_finite, far_offset
 from .gram import Gram, normal_equations
@@ -386,31 +386,44 @@ def gradient_at_null(problem, penalty, tol=1e-6, max_iter=1000):
     (:func:`~.lp.smallest_subgradient`).
 
     The fit is kept in the problem's cache (:class:`~.problem.NullFit`): along a path,
-    the ``zero`` route returns it at every alpha where it is the optimum."""
+    the ``zero`` route returns it at every alpha where it is the optimum. Products with
+    X are taken on the problem's implicitly centred (and shifted) columns, as the
+    solvers take them: with a column around 1e9 (a timestamp), X's own products would
+    lose the gradient to the rounding of terms 1e9 times its size."""
     unpenalised = penalty.unpenalised
     if unpenalised is None:
         return problem.gradient_at_zero()
-    X, loss, k = problem.X, problem.loss, problem.n_outputs
+    loss, k = problem.loss, problem.n_outputs
+    stats = problem.scales().columns
+    X, offset = stats.X, stats.offset
     columns = np.flatnonzero(unpenalised)
-    null = Problem(loss, X[:, columns], problem.y, problem.sample_weight,
+    null = Problem(loss, problem.X[:, columns], problem.y, problem.sample_weight,
                    problem.fit_intercept, k, problem.normalizer)
     fitted = solve(null, Penalty(None), tol=tol, max_iter=max_iter)
-    raw = np.asarray(X[:, columns] @ fitted.coef.T) + fitted.intercept
+    coef = np.zeros((k, X.shape[1]))
+    coef[:, columns] = fitted.coef
+    # the intercept of the centred (shifted) columns, and the predictions from them
+    centred_b = fitted.intercept + coef @ stats.total_offset
+    raw = np.asarray(X[:, columns] @ fitted.coef.T) - coef @ offset + centred_b
     raw = raw[:, 0] if k == 1 else raw
     _, g = loss.loss_gradient(problem.y, raw)
     s = normalised_weights(problem.sample_weight, problem.normalizer)
     weighted = s * g if g.ndim == 1 else s[:, None] * g
-    gradient = np.asarray(X.T @ weighted).reshape(X.shape[1], k).T
+    gradient = centred_product(np.asarray(X.T @ weighted), weighted, offset)
     db = weighted.sum(axis=0).reshape(-1) if problem.fit_intercept else np.zeros(k)
     if loss.piecewise_linear:
         # samples on kinks: the subgradient that proves the optimum for the smallest
-        # alpha (the loss's own slopes there may not even be one)
-        exact = smallest_subgradient(loss, X, problem.y, s, raw, problem.fit_intercept,
-                                     unpenalised, np.asarray(penalty.factor, dtype=float))
+        # alpha (the loss's own slopes there may not even be one). A prediction is
+        # known to the rounding of its terms (the intercept on X's own columns: with a
+        # timestamp column, eps times 1e9 |w|), which decides which samples are on kinks
+        rounding = 64 * np.finfo(float).eps * (
+            np.asarray(abs(problem.X[:, columns]) @ np.abs(fitted.coef[0])).ravel()
+            + np.abs(fitted.intercept[0]))
+        exact = smallest_subgradient(loss, X, offset, stats.col_scale, problem.y, s, raw,
+                                     problem.fit_intercept, unpenalised,
+                                     np.asarray(penalty.factor, dtype=float), rounding)
         if exact is not None:
             gradient, db = exact[None, :], np.zeros(k)
-    coef = np.zeros((k, X.shape[1]))
-    coef[:, columns] = fitted.coef
     # kept for the fits on this data (a path): the zero route returns it where it is the
     # optimum (alpha >= alpha_max), with exact zeros
     problem.cache.null = NullFit(unpenalised, coef, np.asarray(fitted.intercept, float),
